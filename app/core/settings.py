@@ -1,0 +1,114 @@
+"""LexLedger's configuration: one pydantic-settings object with a nested section per concern,
+read through the cached ``get_settings()``. Nothing else in the project reads ``os.environ``.
+
+Every value has an embedded default that needs no server: a SQLite file, blobs in a local folder,
+Celery tasks executed in-process. Production sets ``LEXLEDGER_*`` variables (or a ``.env`` file),
+nested with ``__``: ``LEXLEDGER_DB__URL=postgresql+psycopg://...``. Outside ``dev`` and ``test``
+the placeholder secrets are refused at start-up.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER = "change-me"
+
+
+class DatabaseSettings(BaseModel):
+    url: str = "sqlite:///var/lexledger.db"
+    echo: bool = False
+    pool_size: int = 10
+
+
+class CelerySettings(BaseModel):
+    # memory:// with eager execution runs every task in the calling process (embedded default)
+    broker_url: str = "memory://"
+    eager: bool = True
+    # must stay above the longest task's hard limit, or Redis redelivers a task still running
+    visibility_timeout_s: int = 3900
+    soft_time_limit_s: int = 3000
+    time_limit_s: int = 3600
+    max_tasks_per_child: int = 200
+    prefetch_multiplier: int = 1
+
+
+class StorageSettings(BaseModel):
+    blob_dir: Path = Path("var/blobs")
+    result_dir: Path = Path("var/results")
+
+
+class LimitSettings(BaseModel):
+    max_upload_bytes: int = 50 * 1024 * 1024
+    max_files_per_request: int = 50
+    max_pages: int = 2000
+    # a parse that needs more memory than this is a decompression bomb, not a document
+    parse_memory_bytes: int = 1024 * 1024 * 1024
+    parse_timeout_s: float = 300.0
+    chunk_chars: int = 1200
+    chunk_overlap_chars: int = 200
+
+
+class LLMSettings(BaseModel):
+    base_url: str = "http://127.0.0.1:8100/v1"
+    api_key: str = "dev-key"
+    model: str = "deepseek-v3"
+    timeout_s: float = 120.0
+    max_retries: int = 2
+    enabled: bool = True
+
+
+class LineSettings(BaseModel):
+    channel_secret: str = PLACEHOLDER
+    channel_access_token: str = PLACEHOLDER
+    api_host: str = "https://api.line.me"
+    data_api_host: str = "https://api-data.line.me"
+
+
+class GatewaySettings(BaseModel):
+    config_path: Path = Path("inference/gateway/backends.yaml")
+    host: str = "127.0.0.1"
+    port: int = 8100
+    admin_key: str = PLACEHOLDER
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LEXLEDGER_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    log_level: str = "INFO"
+    db: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    celery: CelerySettings = Field(default_factory=CelerySettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    line: LineSettings = Field(default_factory=LineSettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_prod(self) -> Settings:
+        if self.env == "prod":
+            if self.gateway.admin_key == PLACEHOLDER:
+                raise ValueError("LEXLEDGER_GATEWAY__ADMIN_KEY must be set in prod")
+            if self.db.url.startswith("sqlite"):
+                raise ValueError("LEXLEDGER_DB__URL must point at Postgres in prod")
+        return self
+
+    @property
+    def line_configured(self) -> bool:
+        return PLACEHOLDER not in (self.line.channel_secret, self.line.channel_access_token)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment and ``.env``."""
+    return Settings()

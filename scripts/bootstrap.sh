@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs everything LexLedger needs on a fresh Debian machine: system fonts for the Thai sample
+# documents, the application's virtual environment (CPU torch only) and its dependencies.
+set -euo pipefail
+venv=${1:-.venv}
+
+if ! fc-list 2>/dev/null | grep -qi garuda; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-thai-tlwg-ttf fontconfig >/dev/null
+  else
+    echo "warning: Thai fonts (fonts-thai-tlwg-ttf) are missing; Thai sample documents cannot be generated" >&2
+  fi
+fi
+
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install -q -U pip
+# torch first and pinned: the CPU build; nothing later may swap it for a CUDA build
+"$venv/bin/pip" install -q "torch==2.13.0"
+"$venv/bin/pip" install -q -e ".[dev]"
