@@ -74,6 +74,15 @@ class GatewaySettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8100
     admin_key: str = PLACEHOLDER
+    # canary stages survive restarts in this file
+    state_path: Path = Path("var/gateway/canary.json")
+    # limits-package storage URI; "async+redis://127.0.0.1:6379" shares limits between replicas
+    limits_storage_uri: str = "async+memory://"
+    ledger_enabled: bool = True
+    ledger_flush_interval_s: float = 0.5
+    # upstream provider keys by the name a backend's `api_key_secret` gives:
+    # LEXLEDGER_GATEWAY__BACKEND_KEYS__DEEPSEEK=sk-...
+    backend_keys: dict[str, str] = Field(default_factory=dict)
 
 
 class Settings(BaseSettings):
