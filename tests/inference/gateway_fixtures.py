@@ -128,13 +128,8 @@ class Gateway:
 GatewayFactory = Callable[..., Gateway]
 
 
-@pytest.fixture
-def gateway_log_dir(tmp_path: Path) -> Path:
-    return tmp_path
-
-
-@pytest.fixture
-def stubs(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+@pytest.fixture(name="stubs")
+def stubs_fixture(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """Starts stub upstreams on demand; stops them all after the test."""
     started: list[Server] = []
 
@@ -148,8 +143,8 @@ def stubs(tmp_path: Path) -> Iterator[Callable[..., Server]]:
         server.stop()
 
 
-@pytest.fixture
-def gateway_factory(tmp_path: Path, database: str) -> Iterator[GatewayFactory]:
+@pytest.fixture(name="gateway_factory")
+def gateway_factory_fixture(tmp_path: Path, database: str) -> Iterator[GatewayFactory]:
     """Starts gateways for a config dict; a restart reuses the same state file when asked."""
     started: list[Server] = []
 

@@ -21,11 +21,11 @@ from tests.inference.gateway_fixtures import (  # noqa: F401  (fixtures)
     GatewayFactory,
     Server,
     client_key,
-    gateway_factory,
+    gateway_factory_fixture,
     set_mode,
     stub_backend,
     stub_requests,
-    stubs,
+    stubs_fixture,
 )
 
 MESSAGES: list[Any] = [{"role": "user", "content": "Summarise the lease term, please."}]
