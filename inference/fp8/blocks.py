@@ -23,20 +23,48 @@ from inference.fp8.formats import (
 def quantize_blockwise(
     weight: torch.Tensor, fmt: Fp8Format = "e4m3", block: tuple[int, int] = BLOCK_SIZE
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Quantize a 2-D tensor to FP8 with one scale per block; returns (fp8 tensor, scale_inv)."""
+    """Quantize a 2-D tensor to FP8 with one scale per block; returns (fp8 tensor, scale_inv).
+
+    Works one strip of block rows at a time, so the FP32 temporaries stay a strip in size even
+    for an 18432 x 7168 projection.
+    """
     if weight.ndim != 2:
         raise ValueError(f"block quantization needs a 2-D tensor, got shape {tuple(weight.shape)}")
     rows, cols = weight.shape
     n_rows, n_cols = scale_shape((rows, cols), block)
-    padded = F.pad(weight.float(), (0, n_cols * block[1] - cols, 0, n_rows * block[0] - rows))
-    tiles = padded.view(n_rows, block[0], n_cols, block[1])
-    amax = tiles.abs().amax(dim=(1, 3))
     limit = fp8_max(fmt)
-    # an all-zero block keeps scale 1 so it stays exactly zero instead of dividing by zero
-    scale_inv = torch.where(amax > 0, amax / limit, torch.ones_like(amax))
-    scaled = (tiles / scale_inv[:, None, :, None]).clamp(-limit, limit)
-    quantized = scaled.to(FP8_DTYPES[fmt]).view(n_rows * block[0], n_cols * block[1])
-    return quantized[:rows, :cols].contiguous(), scale_inv.contiguous()
+    quantized = torch.empty((rows, cols), dtype=FP8_DTYPES[fmt])
+    scale_inv = torch.empty((n_rows, n_cols), dtype=torch.float32)
+    for r in range(n_rows):
+        strip = weight[r * block[0]:(r + 1) * block[0]].float()
+        height = strip.shape[0]
+        padded = F.pad(strip, (0, n_cols * block[1] - cols))
+        tiles = padded.view(height, n_cols, block[1])
+        amax = tiles.abs().amax(dim=(0, 2))
+        # an all-zero block keeps scale 1 so it stays exactly zero instead of dividing by zero
+        scale = torch.where(amax > 0, amax / limit, torch.ones_like(amax))
+        scaled = (tiles / scale[None, :, None]).clamp_(-limit, limit)
+        quantized[r * block[0]:r * block[0] + height] = scaled.view(height, -1)[:, :cols]
+        scale_inv[r] = scale
+    return quantized, scale_inv
+
+
+def quantization_error_sums(
+    weight: torch.Tensor,
+    quantized: torch.Tensor,
+    scale_inv: torch.Tensor,
+    block: tuple[int, int] = BLOCK_SIZE,
+) -> tuple[float, float]:
+    """``(sum((W - W')**2), sum(W**2))`` for a quantized weight, one block-row strip at a time."""
+    err_sq = 0.0
+    ref_sq = 0.0
+    for r in range(scale_inv.shape[0]):
+        rows = slice(r * block[0], (r + 1) * block[0])
+        reference = weight[rows].float()
+        restored = dequantize_blockwise(quantized[rows], scale_inv[r:r + 1], torch.float32, block)
+        err_sq += (reference - restored).pow_(2).sum().item()
+        ref_sq += reference.pow_(2).sum().item()
+    return err_sq, ref_sq
 
 
 def dequantize_blockwise(
