@@ -19,6 +19,7 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-def upgrade_database(url: str | None = None, revision: str = "head") -> None:
-    """Brings the database at ``url`` (default: the configured one) up to ``revision``."""
+def upgrade_database(url: str | None = None, revision: str = "heads") -> None:
+    """Brings the database at ``url`` (default: the configured one) up to ``revision``; by
+    default every head, since parts of the project add migrations on branches of their own."""
     command.upgrade(alembic_config(url), revision)

@@ -35,6 +35,19 @@ class CelerySettings(BaseModel):
     time_limit_s: int = 3600
     max_tasks_per_child: int = 200
     prefetch_multiplier: int = 1
+    # how often a worker looks for tasks of crashed workers to redeliver (kombu's Redis scan)
+    unacked_restore_interval_s: float = 10.0
+    # keeps several deployments (or test runs) apart on one Redis
+    key_prefix: str = ""
+
+    @model_validator(mode="after")
+    def _visibility_above_time_limit(self) -> CelerySettings:
+        if self.visibility_timeout_s <= self.time_limit_s:
+            raise ValueError("celery.visibility_timeout_s must exceed celery.time_limit_s, or "
+                             "Redis redelivers tasks that are still running")
+        if self.soft_time_limit_s >= self.time_limit_s:
+            raise ValueError("celery.soft_time_limit_s must be below celery.time_limit_s")
+        return self
 
 
 class StorageSettings(BaseModel):
@@ -67,6 +80,20 @@ class LineSettings(BaseModel):
     channel_access_token: str = PLACEHOLDER
     api_host: str = "https://api.line.me"
     data_api_host: str = "https://api-data.line.me"
+    # the channel's tenant: by the webhook's `destination` (the bot's user id), else the default
+    tenant_by_destination: dict[str, str] = Field(default_factory=dict)
+    default_tenant: str = "line"
+    # questions a user may ask per window before the bot answers with a polite "slow down"
+    user_messages_per_window: int = 10
+    rate_window_s: float = 60.0
+    # LINE accepts a reply token for about a minute after the event; push after this margin
+    reply_token_ttl_s: float = 50.0
+    loading_seconds: int = 20
+    # earlier turns of the conversation handed to the support agent
+    memory_turns: int = 10
+    # how often, and how long, a PDF sent in chat is watched until its summary can be pushed
+    document_poll_s: float = 5.0
+    document_watch_s: float = 3600.0
 
 
 class GatewaySettings(BaseModel):
@@ -83,6 +110,14 @@ class GatewaySettings(BaseModel):
     # upstream provider keys by the name a backend's `api_key_secret` gives:
     # LEXLEDGER_GATEWAY__BACKEND_KEYS__DEEPSEEK=sk-...
     backend_keys: dict[str, str] = Field(default_factory=dict)
+
+
+class EngineSettings(BaseModel):
+    # vLLM pins its own fastapi/transformers: it runs from this venv, as a subprocess
+    vllm_venv: Path = Path(".venv-vllm")
+    log_dir: Path = Path("var/log/vllm")
+    # a 671 B checkpoint takes minutes to load; the tiny CPU model ~20 s
+    health_timeout_s: float = 1800.0
 
 
 class Settings(BaseSettings):
@@ -102,6 +137,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     line: LineSettings = Field(default_factory=LineSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_prod(self) -> Settings:

@@ -1,0 +1,113 @@
+"""The per-page quality gate: turns an extractor's raw page text into LexLedger's page text
+(line endings, spaces and Thai normalized, NFC) and decides the page's flags. ``needs_ocr``: no
+text layer worth the name; ``garbled``: glyph garbage such as ``(cid:NN)`` runs, U+FFFD
+replacement characters, private-use code points or stray control characters; ``thai_mangled``:
+Thai whose marks lost their base consonant or whose SARA AM was split in two. It also scores two
+readings of the same page so the better one can be kept.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from agents.ingest import thai
+from agents.ingest.model import GARBLED, NEEDS_OCR, THAI_MANGLED
+
+# (cid:NN) is how pdfminer-style extractors write a glyph with no Unicode mapping
+_GARBAGE = re.compile(
+    "\\(cid:\\d+\\)|[\ufffd\ufffe\uffff]|[\ue000-\uf8ff]|[\U000f0000-\U0010ffff]"
+    "|[\x00-\x08\x0b\x0e-\x1f\x7f]"
+)
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_ODD_SPACES = re.compile("[\u00a0\u2007\u202f\u3000]")
+_TRAILING_SPACE = re.compile("[ \t]+\n")
+_MEANINGFUL = re.compile(r"[^\W_]", re.UNICODE)
+
+# A page with a few bullets in a private-use font is fine; a page where one character in twenty
+# is garbage is not readable enough to extract facts from.
+GARBAGE_MIN_COUNT = 5
+GARBAGE_MIN_RATIO = 0.05
+# fewer letters/digits than this on a page that carries an image: a scan with a stamp or a
+# page number in its text layer
+SCAN_MAX_LETTERS = 20
+# visibly mangled Thai: any split SARA AM, or this many marks with no base
+THAI_MIN_ORPHANS = 2
+
+
+@dataclass(frozen=True)
+class PageQuality:
+    """What the gate measured on one page's text."""
+
+    letters: int
+    garbage: int
+    thai_split_sara_am: int
+    thai_orphan_marks: int
+
+    @property
+    def garbled(self) -> bool:
+        total = self.letters + self.garbage
+        return self.garbage >= GARBAGE_MIN_COUNT and self.garbage >= GARBAGE_MIN_RATIO * total
+
+    @property
+    def thai_mangled(self) -> bool:
+        return self.thai_split_sara_am > 0 or self.thai_orphan_marks >= THAI_MIN_ORPHANS
+
+    @property
+    def defects(self) -> int:
+        """One number to compare two readings of a page: lower is better."""
+        return self.garbage + self.thai_split_sara_am + self.thai_orphan_marks
+
+
+def normalize_text(raw: str) -> str:
+    """Line endings to ``\\n``, odd spaces to plain spaces, no trailing blanks, NFC.
+
+    Control characters other than tab, line feed and form feed are dropped here; the gate counts
+    them on the raw text first.
+    """
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROLS.sub("", text)
+    text = _ODD_SPACES.sub(" ", text)
+    text = _TRAILING_SPACE.sub("\n", text)
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def measure(raw: str) -> PageQuality:
+    """Measure an extractor's raw page text before normalization hides anything."""
+    garbage = len(_GARBAGE.findall(raw))
+    # letters counted without the garbage so a page of (cid:12) is not "full of letters"
+    letters = len(_MEANINGFUL.findall(_GARBAGE.sub("", raw)))
+    return PageQuality(
+        letters=letters,
+        garbage=garbage,
+        thai_split_sara_am=thai.count_split_sara_am(raw),
+        thai_orphan_marks=thai.count_orphan_marks(unicodedata.normalize("NFC", raw)),
+    )
+
+
+def gate(raw: str, *, has_images: bool) -> tuple[str, tuple[str, ...], PageQuality]:
+    """Normalize ``raw`` page text and return it with its flags and measurements.
+
+    A split SARA AM is re-joined in the returned text (the repair cannot change meaning), but the
+    page still carries ``thai_mangled``: the flag records what the extractor produced.
+    """
+    quality = measure(raw)
+    text = thai.repair_split_sara_am(normalize_text(raw))
+    flags: list[str] = []
+    if quality.letters == 0 or (has_images and quality.letters < SCAN_MAX_LETTERS):
+        flags.append(NEEDS_OCR)
+    if quality.garbled:
+        flags.append(GARBLED)
+    if quality.thai_mangled:
+        flags.append(THAI_MANGLED)
+    return text, tuple(flags), quality
+
+
+def better_reading(first: PageQuality, second: PageQuality) -> bool:
+    """True when ``second`` is a better reading of a page than ``first``.
+
+    Each reading scores its letters minus twice its defects (a garbage glyph both hides a letter
+    and is noise); a tie keeps the first reading.
+    """
+    return second.letters - 2 * second.defects > first.letters - 2 * first.defects

@@ -1,0 +1,5 @@
+"""``python -m app``: the same command line as ``lexledger``."""
+
+from app.cli import main
+
+main()

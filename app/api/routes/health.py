@@ -1,0 +1,74 @@
+"""Liveness (``/healthz``), readiness (``/readyz``: database, broker, inference endpoint) and
+Prometheus metrics (``/metrics``). Readiness fails (503) when the database or the broker is
+down; an unreachable model endpoint only degrades it, because the pipeline still produces its
+deterministic results without one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from app.core.db import get_engine
+from app.core.settings import get_settings
+from app.worker import celery_app
+
+router = APIRouter(tags=["health"])
+
+PROBE_TIMEOUT_S = 2.0
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def _check_database() -> dict[str, Any]:
+    try:
+        with get_engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"ok": True}
+    except Exception as exc:  # any failure means "not ready"; say which
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+
+
+def _check_broker() -> dict[str, Any]:
+    if celery_app.conf.task_always_eager:
+        return {"ok": True, "mode": "in-process"}
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=PROBE_TIMEOUT_S)
+        return {"ok": True}
+    except Exception as exc:
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+
+
+def _check_inference() -> dict[str, Any]:
+    llm = get_settings().llm
+    if not llm.enabled:
+        return {"ok": False, "error": "disabled in settings"}
+    try:
+        response = httpx.get(f"{llm.base_url.rstrip('/')}/models", timeout=PROBE_TIMEOUT_S,
+                             headers={"Authorization": f"Bearer {llm.api_key}"})
+        return {"ok": response.status_code == 200, "status": response.status_code}
+    except httpx.HTTPError as exc:
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+
+
+@router.get("/readyz")
+def readyz() -> JSONResponse:
+    checks = {"database": _check_database(), "broker": _check_broker(),
+              "inference": _check_inference()}
+    ready = checks["database"]["ok"] and checks["broker"]["ok"]
+    status = "ready" if ready and checks["inference"]["ok"] else (
+        "degraded" if ready else "not_ready")
+    return JSONResponse({"status": status, "checks": checks}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics")
+def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

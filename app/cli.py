@@ -1,0 +1,223 @@
+"""``lexledger``: the command line. Runs the API and the workers, manages the schema and API
+keys, generates the sample documents, and processes files in one shot on the embedded defaults
+(``lexledger process FILE...``) with a progress bar and a summary table."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import select
+
+from app.core.db import session_scope
+from app.core.logging import configure_logging
+from app.core.migrate import upgrade_database
+from app.core.settings import get_settings
+from app.models import Document, DocumentStatus, Result
+from app.services.documents import document_with_job, upload_documents
+from app.services.tenants import Caller, create_api_key, get_or_create_tenant
+
+app = typer.Typer(help="LexLedger: legal and financial document analysis.",
+                  no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+console = Console()
+
+# modules under app/commands whose commands join the top level of ``lexledger``
+COMMAND_MODULES: list[str] = []
+
+LOCAL_TENANT = "local"
+# share of the bar each stage fills: ingest grows with pages, the others are steps
+STAGE_SPAN = {"ingest": (0, 70), "analysis": (70, 90), "verify": (90, 100)}
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "heads") -> None:
+    """Apply the Alembic migrations to the configured database."""
+    upgrade_database(revision=revision)
+    console.print(f"database at revision {revision}")
+
+
+@keys_app.command("create")
+def keys_create(tenant: Annotated[str, typer.Option(help="tenant name (created if new)")],
+                name: Annotated[str, typer.Option(help="a label for the key")] = "") -> None:
+    """Create an API key for a tenant. The key is printed once and stored only as a hash."""
+    upgrade_database()
+    with session_scope() as session:
+        tenant_row, key = create_api_key(session, tenant_name=tenant, key_name=name)
+    console.print(f"tenant [bold]{tenant_row.name}[/] ({tenant_row.id})")
+    console.print("API key (shown once, store it now):")
+    print(key)
+
+
+@app.command()
+def api(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Run the HTTP API with uvicorn."""
+    import uvicorn
+
+    uvicorn.run("app.api.main:app", host=host, port=port, workers=workers,
+                log_level=get_settings().log_level.lower())
+
+
+@app.command()
+def worker(queues: Annotated[str, typer.Option(help="comma-separated queues")]
+           = "ingest,analysis,interactive",
+           concurrency: int = 2, hostname: str | None = None) -> None:
+    """Run a Celery worker for the given queues (one worker per queue group in production)."""
+    from app.worker import celery_app
+
+    argv = ["worker", "-Q", queues, "-c", str(concurrency), "--loglevel",
+            get_settings().log_level]
+    if hostname:
+        argv += ["-n", hostname]
+    celery_app.worker_main(argv)
+
+
+@app.command()
+def samples(out: Annotated[Path, typer.Option(help="folder to write the PDFs to")]
+            = Path("var/samples")) -> None:
+    """Generate LexLedger's own sample documents (English contract, Thai lease, statements)."""
+    from app.samples import generate_samples
+
+    paths = generate_samples(out)
+    for path in paths:
+        console.print(f"wrote {path}")
+
+
+@app.command()
+def process(files: Annotated[list[Path], typer.Argument(help="PDF files", exists=True,
+                                                        dir_okay=False)],
+            reprocess: bool = False) -> None:
+    """Process PDFs through the whole pipeline and print a summary. On the embedded defaults
+    everything runs in this process; with a broker configured, the workers do the work."""
+    configure_logging("WARNING")
+    settings = get_settings()
+    upgrade_database()
+    with session_scope() as session, session.begin():
+        tenant_id = get_or_create_tenant(session=session, name=LOCAL_TENANT).id
+    caller = Caller(tenant_id=tenant_id, key_id=uuid.UUID(int=0), key_prefix="cli")
+
+    errors: dict[Path, str] = {}
+    ids: dict[Path, uuid.UUID] = {}
+
+    def submit() -> None:
+        for path in files:
+            try:
+                with session_scope() as session, path.open("rb") as stream:
+                    outcome = upload_documents(session, caller, [(path.name, stream)],
+                                               reprocess=reprocess)[0]
+                ids[path] = outcome.document.id
+            except Exception as exc:  # shown in the summary; the other files go on
+                errors[path] = str(exc)
+
+    runner = threading.Thread(target=submit, daemon=True)
+    runner.start()
+    _follow_progress(files, caller, runner, ids, errors)
+    runner.join()
+    _print_summary(files, caller, ids, errors, settings.storage.result_dir)
+
+
+def _follow_progress(files: list[Path], caller: Caller, runner: threading.Thread,
+                     ids: dict[Path, uuid.UUID], errors: dict[Path, str]) -> None:
+    """Redraws one bar per file from the stage state in the database (the same state the API
+    shows) until every file is finished or rejected."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[stage]}"),
+                  TimeElapsedColumn(), console=console) as progress:
+        bars = {path: progress.add_task(path.name, total=100, stage="waiting") for path in files}
+        while True:
+            finished = 0
+            for path in files:
+                if path in errors:
+                    progress.update(bars[path], completed=100, stage="[red]rejected")
+                    finished += 1
+                elif (document_id := ids.get(path)) is not None:
+                    with session_scope() as session:
+                        document, job = document_with_job(session, caller, document_id)
+                    percent, stage = _percent(document, job)
+                    progress.update(bars[path], completed=percent, stage=stage)
+                    finished += DocumentStatus(document.status).finished
+            if finished == len(files) and not runner.is_alive():
+                return
+            time.sleep(0.2)
+
+
+def _percent(document: Document, job: object) -> tuple[float, str]:
+    status = DocumentStatus(document.status)
+    if status.finished:
+        colour = {"done": "green", "failed": "red", "cancelled": "yellow"}[status.value]
+        return 100.0, f"[{colour}]{status.value}"
+    for stage in getattr(job, "stages", []):
+        if stage.status == "running":
+            low, high = STAGE_SPAN[stage.name]
+            share = (stage.progress_done / stage.progress_total) if stage.progress_total else 0.0
+            return low + (high - low) * share, str(stage.name)
+    return 0.0, status.value
+
+
+def _print_summary(files: list[Path], caller: Caller, ids: dict[Path, uuid.UUID],
+                   errors: dict[Path, str], result_dir: Path) -> None:
+    table = Table(title="LexLedger results")
+    for column in ("file", "status", "type", "pages", "page flags", "key results"):
+        table.add_column(column)
+    result_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    with session_scope() as session:
+        for path in files:
+            if path in errors:
+                table.add_row(path.name, "[red]rejected", "", "", "", errors[path])
+                continue
+            document = session.get(Document, ids[path])
+            if document is None:
+                continue
+            result = session.scalar(select(Result).where(Result.document_id == document.id)
+                                    .order_by(Result.created_at.desc()).limit(1))
+            flags = ""
+            key = document.failure_reason or ""
+            if result is not None:
+                data = result.data
+                flags = ", ".join(f"{flag}: {len(pages)}" for flag, pages
+                                  in data.get("quality", {}).items())
+                key = key or _key_results(data)
+                out = result_dir / f"{document.id}.json"
+                out.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+                written.append(out)
+            table.add_row(path.name, str(document.status), document.doc_type or "",
+                          str(document.page_count or ""), flags, key)
+    console.print(table)
+    if written:
+        console.print(f"JSON results written to {result_dir}/ ({len(written)} files)")
+
+
+def _key_results(data: dict) -> str:
+    doc_type = data.get("doc_type", {})
+    cited = [c for c in doc_type.get("citations", []) if c.get("verified")]
+    evidence = "; ".join(f"'{c['text']}' p.{c['page']}" for c in cited[:3])
+    verification = data.get("verification", {})
+    return (f"evidence: {evidence or 'none'} | citations verified "
+            f"{verification.get('verified', 0)}/{verification.get('checked', 0)} | "
+            f"model: {data.get('model')}")
+
+
+def _mount_commands() -> None:
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"app.commands.{name}")
+        app.registered_commands.extend(module.app.registered_commands)
+        app.registered_groups.extend(module.app.registered_groups)
+
+
+_mount_commands()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,97 @@
+"""Job and stage bookkeeping, shared by the API (creating jobs) and the workers (moving stages).
+Stage state lives in the database so a task delivered twice can see what is already done.
+Helpers take ``session`` keyword-only and never commit: the calling task owns the transaction."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import (
+    STAGE_DOCUMENT_STATUS,
+    Document,
+    DocumentStatus,
+    Job,
+    JobStage,
+    StageName,
+    StageStatus,
+)
+from app.models.base import utcnow
+
+PIPELINE = (StageName.INGEST, StageName.ANALYSIS, StageName.VERIFY)
+
+
+def create_job(*, session: Session, document: Document) -> Job:
+    """A new job for ``document`` with every stage pending; the document goes back to queued."""
+    job = Job(document_id=document.id, status=DocumentStatus.QUEUED)
+    job.stages = [JobStage(name=name, position=i) for i, name in enumerate(PIPELINE)]
+    session.add(job)
+    document.status = DocumentStatus.QUEUED
+    document.failure_reason = None
+    session.flush()
+    return job
+
+
+def latest_job(*, session: Session, document_id: uuid.UUID) -> Job | None:
+    return session.scalar(select(Job).where(Job.document_id == document_id)
+                          .order_by(Job.created_at.desc()).limit(1))
+
+
+def load_job(*, session: Session, job_id: uuid.UUID | str, lock: bool = False) -> Job | None:
+    """The job with its stages and document, or ``None`` when it has been deleted meanwhile."""
+    query = select(Job).where(Job.id == uuid.UUID(str(job_id)))
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def stage_of(job: Job, name: StageName) -> JobStage:
+    return next(stage for stage in job.stages if stage.name == name)
+
+
+def start_stage(*, session: Session, job: Job, document: Document, name: StageName,
+                total: int | None = None) -> JobStage:
+    stage = stage_of(job, name)
+    stage.status = StageStatus.RUNNING
+    stage.attempts += 1
+    stage.started_at = utcnow()
+    stage.error = None
+    stage.progress_done = 0
+    stage.progress_total = total
+    job.status = document.status = STAGE_DOCUMENT_STATUS[name]
+    job.started_at = job.started_at or stage.started_at
+    return stage
+
+
+def finish_stage(*, session: Session, job: Job, name: StageName, detail: str | None = None) -> None:
+    stage = stage_of(job, name)
+    stage.status = StageStatus.DONE
+    stage.finished_at = utcnow()
+    if stage.progress_total is not None:
+        stage.progress_done = stage.progress_total
+    if detail:
+        stage.detail = detail[:200]
+
+
+def finish_job(*, session: Session, job: Job, document: Document) -> None:
+    job.status = document.status = DocumentStatus.DONE
+    job.finished_at = utcnow()
+
+
+def fail_job(*, session: Session, job: Job, document: Document, name: StageName,
+             reason: str) -> None:
+    """Marks the stage, the job and the document failed with a readable reason; later stages
+    stay pending (they never ran)."""
+    stage = stage_of(job, name)
+    stage.status = StageStatus.FAILED
+    stage.error = reason
+    stage.finished_at = utcnow()
+    job.status = document.status = DocumentStatus.FAILED
+    job.error = document.failure_reason = reason
+    job.finished_at = stage.finished_at
+
+
+def is_stage_done(job: Job, name: StageName) -> bool:
+    return stage_of(job, name).status == StageStatus.DONE

@@ -1,0 +1,62 @@
+"""The Celery application: broker, queues, routing and the reliability settings every task
+relies on. Workers run the tasks defined in ``agents.tasks`` (named here, never imported by the
+API). Queues: ``ingest`` (parsing), ``analysis`` (agents; batches), ``interactive`` (questions and
+the LINE bot, so a chat never waits behind a batch).
+
+Run one worker per queue group: ``lexledger worker --queues ingest,analysis``."""
+
+from __future__ import annotations
+
+from celery import Celery
+from kombu import Queue
+
+from app.core.settings import get_settings
+
+QUEUES = ("ingest", "analysis", "interactive")
+
+TASK_ROUTES = {
+    "lexledger.ingest": {"queue": "ingest"},
+    "lexledger.analyse": {"queue": "analysis"},
+    "lexledger.interactive.*": {"queue": "interactive"},
+}
+
+
+def _transport_options() -> dict[str, object]:
+    settings = get_settings().celery
+    options: dict[str, object] = {
+        "visibility_timeout": settings.visibility_timeout_s,
+        "unacked_restore_interval": settings.unacked_restore_interval_s,
+        "unacked_restore_throttle": 1,
+    }
+    if settings.key_prefix:
+        options["global_keyprefix"] = settings.key_prefix
+    return options
+
+
+def create_celery() -> Celery:
+    settings = get_settings().celery
+    app = Celery("lexledger", broker=settings.broker_url, include=["agents.tasks"])
+    app.conf.update(
+        task_queues=[Queue(name) for name in QUEUES],
+        task_default_queue="ingest",
+        task_routes=TASK_ROUTES,
+        task_ignore_result=True,
+        # a task is acknowledged only after it finished; a killed worker's task is redelivered
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=settings.prefetch_multiplier,
+        worker_max_tasks_per_child=settings.max_tasks_per_child,
+        task_soft_time_limit=settings.soft_time_limit_s,
+        task_time_limit=settings.time_limit_s,
+        broker_transport_options=_transport_options(),
+        broker_connection_retry_on_startup=True,
+        task_always_eager=settings.eager,
+        task_eager_propagates=True,
+        worker_hijack_root_logger=False,
+        task_serializer="json",
+        accept_content=["json"],
+    )
+    return app
+
+
+celery_app = create_celery()

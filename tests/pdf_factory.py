@@ -1,0 +1,250 @@
+"""Writers of the PDFs the ingest tests and the benchmark need and nobody should ship: thousands of
+pages written cheaply, password-protected and empty-password files, truncated files, a broken
+xref, decompression bombs, deeply nested objects, a scanned page with no text layer, pages whose
+glyphs decode to garbage and pages whose Thai is mangled. Most are written byte by byte with a
+tiny PDF serializer so the tests know exactly what is inside; the rest use fpdf2 and pypdf.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from pathlib import Path
+
+from fpdf import FPDF
+from PIL import Image, ImageDraw
+from pypdf import PdfReader, PdfWriter
+
+from app.samples import thai_font_path
+
+_HELVETICA = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+
+
+def serialize(objects: list[bytes], *, root: int = 1) -> bytes:
+    """A complete PDF from numbered object bodies (object i+1 is ``objects[i]``) with a valid
+    cross-reference table."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        root,
+        xref,
+    )
+    return bytes(out)
+
+
+def stream(data: bytes, extra: bytes = b"") -> bytes:
+    """A stream object body holding ``data`` as is, with ``extra`` dictionary entries."""
+    return b"<< /Length %d %s>>\nstream\n%s\nendstream" % (len(data), extra, data)
+
+
+def _escape(text: str) -> bytes:
+    raw = text.encode("cp1252")
+    return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+
+
+def text_content(lines: list[str]) -> bytes:
+    """A content stream that shows ``lines`` in Helvetica 11, top to bottom."""
+    ops = [b"BT /F1 11 Tf 14 TL 72 760 Td"]
+    ops += [b"(%s) '" % _escape(line) for line in lines]
+    ops.append(b"ET")
+    return b"\n".join(ops)
+
+
+def page_lines(number: int, lines_per_page: int = 40) -> list[str]:
+    """The deterministic text of page ``number`` in a generated many-page document."""
+    return [
+        f"Page {number} line {line}: the lessee shall pay rent of USD {number * 100 + line:,} "
+        f"on the first day of each month."
+        for line in range(1, lines_per_page + 1)
+    ]
+
+
+def text_pdf_bytes(pages: int, *, lines_per_page: int = 40, compress: bool = True) -> bytes:
+    """A text PDF of ``pages`` pages (thousands are fine: about 2 KB a page, built in a loop)."""
+    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(pages)).encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
+        _HELVETICA,
+    ]
+    for number in range(1, pages + 1):
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
+            b"/Resources << /Font << /F1 3 0 R >> >> >>" % (5 + 2 * (number - 1))
+        )
+        content = text_content(page_lines(number, lines_per_page))
+        if compress:
+            objects.append(stream(zlib.compress(content), b"/Filter /FlateDecode "))
+        else:
+            objects.append(stream(content))
+    return serialize(objects)
+
+
+def write_many_pages(path: Path, pages: int, *, lines_per_page: int = 40) -> Path:
+    """Write ``text_pdf_bytes(pages)`` to ``path``."""
+    path.write_bytes(text_pdf_bytes(pages, lines_per_page=lines_per_page))
+    return path
+
+
+def write_encrypted(path: Path, *, user_password: str, source: Path | None = None) -> Path:
+    """A copy of ``source`` (default: a 2-page text PDF) encrypted with AES-256.
+
+    ``user_password=""`` gives the common "encrypted but opens without a password" file.
+    """
+    if source is None:
+        source = write_many_pages(path.with_suffix(".plain.pdf"), 2)
+    writer = PdfWriter(clone_from=PdfReader(str(source)))
+    writer.encrypt(user_password=user_password, owner_password="owner-secret", algorithm="AES-256")
+    with path.open("wb") as handle:
+        writer.write(handle)
+    return path
+
+
+def write_truncated(path: Path, *, keep_fraction: float = 1.0, drop_bytes: int = 0) -> Path:
+    """A 3-page text PDF cut short: ``drop_bytes`` off the end (a download that lost its last
+    bytes; ``%%EOF`` and ``startxref`` gone is recoverable) or cut at ``keep_fraction``."""
+    data = text_pdf_bytes(3, lines_per_page=20, compress=False)
+    keep = min(int(len(data) * keep_fraction), len(data) - drop_bytes)
+    path.write_bytes(data[:keep])
+    return path
+
+
+def write_corrupt_xref(path: Path, *, pages: int = 3) -> Path:
+    """A text PDF whose cross-reference entries all point 7 bytes off and whose ``startxref``
+    points into the middle of an object."""
+    data = text_pdf_bytes(pages, lines_per_page=20, compress=False)
+    xref_at = data.rindex(b"\nxref\n") + 1
+    trailer_at = data.index(b"trailer", xref_at)
+    lines = data[xref_at:trailer_at].split(b"\n")
+    shifted = [
+        b"%010d 00000 n " % (int(line[:10]) + 7) if line.endswith(b" n ") else line
+        for line in lines
+    ]
+    tail = data[trailer_at:].replace(b"startxref\n%d" % xref_at, b"startxref\n%d" % (xref_at // 2))
+    path.write_bytes(data[:xref_at] + b"\n".join(shifted) + tail)
+    return path
+
+
+def write_not_a_pdf(path: Path) -> Path:
+    """A file with a PDF header and nothing readable after it."""
+    path.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 40)
+    return path
+
+
+def write_decompression_bomb(path: Path, *, inflated_bytes: int = 2 << 30) -> Path:
+    """A one-page PDF whose content stream is ``inflated_bytes`` of spaces behind two FlateDecode
+    filters: a few kilobytes on disk, gigabytes once decoded (PDFium decodes a stream whole).
+
+    Built in a second, not by compressing gigabytes: after a full flush a deflate stream restarts
+    byte-aligned with an empty history, so one compressed megabyte of spaces can be repeated.
+    """
+    prefix = b"BT /F1 12 Tf 72 720 Td (Harmless looking page) Tj ET\n"
+    block = b" " * (1 << 20)
+    blocks = max(1, inflated_bytes >> 20)
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = deflate.compress(prefix) + deflate.flush(zlib.Z_FULL_FLUSH)
+    body = deflate.compress(block) + deflate.flush(zlib.Z_FULL_FLUSH)
+    end = deflate.flush(zlib.Z_FINISH)
+    checksum = zlib.adler32(prefix)
+    for _ in range(blocks):
+        checksum = zlib.adler32(block, checksum)
+    once = b"\x78\xda" + head + body * blocks + end + struct.pack(">I", checksum)
+    twice = zlib.compress(once, 9)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        stream(twice, b"/Filter [/FlateDecode /FlateDecode] "),
+        _HELVETICA,
+    ]
+    path.write_bytes(serialize(objects))
+    return path
+
+
+def write_nested_arrays(path: Path, *, depth: int = 200_000) -> Path:
+    """A one-page PDF carrying an array nested ``depth`` deep in its page dictionary."""
+    nested = b"[" * depth + b"]" * depth
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> /Junk %s >>" % nested,
+        stream(text_content(["Nested arrays inside"])),
+        _HELVETICA,
+    ]
+    path.write_bytes(serialize(objects))
+    return path
+
+
+def write_nested_page_tree(path: Path, *, depth: int = 5_000) -> Path:
+    """A one-page PDF whose page sits under ``depth`` levels of /Pages nodes."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
+    for level in range(depth):
+        objects.append(b"<< /Type /Pages /Kids [%d 0 R] /Count 1 >>" % (3 + level))
+    page = 2 + depth
+    objects.append(
+        b"<< /Type /Page /MediaBox [0 0 612 792] /Contents %d 0 R "
+        b"/Resources << /Font << /F1 %d 0 R >> >> >>" % (page + 1, page + 2)
+    )
+    objects.append(stream(text_content(["Deep in the page tree"])))
+    objects.append(_HELVETICA)
+    path.write_bytes(serialize(objects))
+    return path
+
+
+def write_scanned_page(path: Path) -> Path:
+    """A page that is one image of printed-looking lines and has no text layer at all."""
+    image = Image.new("L", (850, 1100), 255)
+    draw = ImageDraw.Draw(image)
+    for row in range(60, 1000, 28):
+        draw.rectangle((70, row, 70 + (row * 37) % 600 + 120, row + 12), fill=30)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    pdf = FPDF(format="letter")
+    pdf.add_page()
+    pdf.image(buffer, x=0, y=0, w=pdf.w, h=pdf.h)
+    pdf.output(str(path))
+    return path
+
+
+def write_font_text(path: Path, pages: list[str]) -> Path:
+    """Pages of text in the Garuda TTF; the text layer maps each glyph to exactly the code points
+    given, so odd code points come back out of the extractor as they went in."""
+    pdf = FPDF()
+    pdf.add_font("Garuda", fname=str(thai_font_path()))
+    for text in pages:
+        pdf.add_page()
+        pdf.set_font("Garuda", size=13)
+        pdf.multi_cell(0, 8, text, align="L")
+    pdf.output(str(path))
+    return path
+
+
+# Private-use code points the TLWG fonts use for repositioned Thai marks: an extractor that
+# reports these instead of the real marks produces unreadable text
+GARBLED_RUN = "".join(chr(c) for c in range(0xF700, 0xF71A))
+
+
+def write_garbled_page(path: Path) -> Path:
+    """One readable page, then a page whose text layer decodes mostly to private-use glyphs."""
+    readable = "Schedule A. The monthly fee is USD 48,500.00 payable within thirty days."
+    garbled = "Rent " + " ".join(GARBLED_RUN for _ in range(4)) + " 12"
+    return write_font_text(path, [readable, garbled])
+
+
+def write_thai_mangled_page(path: Path) -> Path:
+    """A Thai page as a bad extractor sees it: SARA AM split into NIKHAHIT + SARA AA in
+    ``น้ำ`` and ``จำนวน``, and tone marks floating with no consonant under them."""
+    split = "ค่าน\u0e49\u0e4d\u0e32ประปา ชำระเป็นจ\u0e4d\u0e32นวน 500 บาท"
+    orphans = "ผู้เช่า \u0e48 \u0e49 ตกลง \u0e34 ชำระ"
+    return write_font_text(path, [split + "\n" + orphans])

@@ -1,0 +1,93 @@
+"""Bad PDFs through the whole product: each one is accepted by the API (the bytes are a PDF),
+fails in the pipeline with a readable reason stored on the document, and leaves the good
+document uploaded in the same request untouched."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from app.core.settings import get_settings
+from tests import pdf_factory
+
+
+def upload_pair(client, auth, bad: Path, good: bytes) -> tuple[dict, dict]:
+    response = client.post("/v1/documents", headers=auth, files=[
+        ("files", (bad.name, io.BytesIO(bad.read_bytes()), "application/pdf")),
+        ("files", ("good.pdf", io.BytesIO(good), "application/pdf")),
+    ])
+    assert response.status_code == 202, response.text
+    bad_doc, good_doc = response.json()["documents"]
+    fetch = lambda d: client.get(f"/v1/documents/{d['id']}", headers=auth).json()  # noqa: E731
+    return fetch(bad_doc), fetch(good_doc)
+
+
+@pytest.fixture
+def good(samples_dir: Path) -> bytes:
+    return (samples_dir / "services-agreement.pdf").read_bytes()
+
+
+FAILURES: list[tuple[str, Callable[[Path], Path], str]] = [
+    ("password", lambda d: pdf_factory.write_encrypted(d / "locked.pdf", user_password="s3cret"),
+     "encrypted: password required"),
+    ("cut in half", lambda d: pdf_factory.write_truncated(d / "half.pdf", keep_fraction=0.5),
+     "corrupt: "),
+    ("bomb", lambda d: pdf_factory.write_decompression_bomb(d / "bomb.pdf"),
+     "parse memory limit: "),
+    ("nested page tree", lambda d: pdf_factory.write_nested_page_tree(d / "nested.pdf"),
+     "page tree depth"),
+]
+
+
+@pytest.mark.parametrize(("label", "make", "reason"), FAILURES, ids=[f[0] for f in FAILURES])
+def test_bad_pdf_fails_with_stored_reason_and_good_one_finishes(client, auth, good, tmp_path,
+                                                                  monkeypatch, label, make,
+                                                                  reason):
+    monkeypatch.setattr(get_settings().limits, "parse_memory_bytes", 256 * 1024 * 1024)
+    bad_doc, good_doc = upload_pair(client, auth, make(tmp_path), good)
+    assert bad_doc["status"] == "failed"
+    assert reason in bad_doc["failure_reason"], bad_doc["failure_reason"]
+    ingest = bad_doc["job"]["stages"][0]
+    assert ingest["status"] == "failed" and ingest["error"] == bad_doc["failure_reason"]
+    assert [s["status"] for s in bad_doc["job"]["stages"][1:]] == ["pending", "pending"]
+    result = client.get(f"/v1/documents/{bad_doc['id']}/result", headers=auth)
+    assert result.status_code == 404 and reason in result.json()["error"]["message"]
+    assert good_doc["status"] == "done"
+
+
+def test_too_many_pages_fails_with_the_limit_named(client, auth, good, tmp_path, monkeypatch):
+    monkeypatch.setattr(get_settings().limits, "max_pages", 50)
+    bad_doc, good_doc = upload_pair(
+        client, auth, pdf_factory.write_many_pages(tmp_path / "long.pdf", 60), good)
+    assert bad_doc["failure_reason"] == "too many pages: 60 > limit 50"
+    assert good_doc["status"] == "done"
+
+
+@pytest.mark.parametrize(("label", "make", "flag"), [
+    ("empty password", lambda d: pdf_factory.write_encrypted(d / "open.pdf", user_password=""),
+     None),
+    ("lost tail", lambda d: pdf_factory.write_truncated(d / "tail.pdf", drop_bytes=10), None),
+    ("corrupt xref", lambda d: pdf_factory.write_corrupt_xref(d / "xref.pdf"), None),
+    ("scanned", lambda d: pdf_factory.write_scanned_page(d / "scan.pdf"), "needs_ocr"),
+], ids=["empty password", "lost tail", "corrupt xref", "scanned"])
+def test_recoverable_pdfs_finish_with_their_flags(client, auth, good, tmp_path, label, make,
+                                                  flag):
+    doc, _ = upload_pair(client, auth, make(tmp_path), good)
+    assert doc["status"] == "done", doc["failure_reason"]
+    result = client.get(f"/v1/documents/{doc['id']}/result", headers=auth).json()["result"]
+    if flag:
+        assert result["quality"][flag] == [1]
+    else:
+        assert result["quality"] == {}
+
+
+@pytest.mark.slow
+def test_thousands_of_pages_are_all_stored(client, auth, good, tmp_path):
+    doc, _ = upload_pair(client, auth, pdf_factory.write_many_pages(tmp_path / "big.pdf", 2000),
+                         good)
+    assert (doc["status"], doc["page_count"]) == ("done", 2000)
+    last = client.get(f"/v1/documents/{doc['id']}/pages/2000", headers=auth).json()
+    assert last["number"] == 2000 and last["text"]
