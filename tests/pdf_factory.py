@@ -51,9 +51,9 @@ def _escape(text: str) -> bytes:
     return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
 
 
-def text_content(lines: list[str]) -> bytes:
-    """A content stream that shows ``lines`` in Helvetica 11, top to bottom."""
-    ops = [b"BT /F1 11 Tf 14 TL 72 760 Td"]
+def text_content(lines: list[str], *, font_size: float = 11) -> bytes:
+    """A content stream that shows ``lines`` in Helvetica, top to bottom, from the top margin."""
+    ops = [b"BT /F1 %.2f Tf %.2f TL 36 770 Td" % (font_size, font_size * 1.2)]
     ops += [b"(%s) '" % _escape(line) for line in lines]
     ops.append(b"ET")
     return b"\n".join(ops)
@@ -69,7 +69,9 @@ def page_lines(number: int, lines_per_page: int = 40) -> list[str]:
 
 
 def text_pdf_bytes(pages: int, *, lines_per_page: int = 40, compress: bool = True) -> bytes:
-    """A text PDF of ``pages`` pages (thousands are fine: about 2 KB a page, built in a loop)."""
+    """A text PDF of ``pages`` pages (thousands are fine: about 2 KB a page, built in a loop).
+    The font shrinks as lines are added so every line stays on the page."""
+    font_size = min(11.0, 720 / (lines_per_page * 1.2))
     kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(pages)).encode()
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -81,7 +83,7 @@ def text_pdf_bytes(pages: int, *, lines_per_page: int = 40, compress: bool = Tru
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
             b"/Resources << /Font << /F1 3 0 R >> >> >>" % (5 + 2 * (number - 1))
         )
-        content = text_content(page_lines(number, lines_per_page))
+        content = text_content(page_lines(number, lines_per_page), font_size=font_size)
         if compress:
             objects.append(stream(zlib.compress(content), b"/Filter /FlateDecode "))
         else:

@@ -23,6 +23,7 @@ import select
 import signal
 import struct
 import time
+import tracemalloc
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -164,8 +165,10 @@ def _child_main(
 def _become_child(memory_bytes: int, timeout_s: float) -> None:
     # the parent's handlers (Celery's, uvicorn's) must not run here; a parent that dies takes
     # its parsing child along
-    # a Python traceback dumped by an inherited faulthandler says nothing about the PDF
+    # a Python traceback dumped by an inherited faulthandler says nothing about the PDF, and a
+    # parent's allocation tracing would only slow the child down
     faulthandler.disable()
+    tracemalloc.stop()
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
         signal.signal(signum, signal.SIG_DFL)
     with contextlib.suppress(OSError, AttributeError):
