@@ -4,16 +4,20 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SAMPLES ?= var/samples
 
-.PHONY: run test setup lint samples
+.PHONY: run test setup vllm-venv lint
 
 run: setup
 	$(VENV)/bin/lexledger samples --out $(SAMPLES)
 	$(VENV)/bin/lexledger process $(SAMPLES)/*.pdf
 
-test: setup
+test: setup vllm-venv
 	$(PY) -m pytest -q
 
 setup: $(VENV)/.installed
+
+# the vLLM CPU engine's own environment (the inference tests run the real server from it)
+vllm-venv:
+	bash scripts/setup-vllm-venv.sh .venv-vllm
 
 $(VENV)/.installed: pyproject.toml scripts/bootstrap.sh
 	bash scripts/bootstrap.sh $(VENV)
