@@ -1,0 +1,35 @@
+"""The LINE bot's Celery tasks, on the ``interactive`` queue so a chat never waits behind a
+batch: one per webhook event, and one that watches a PDF sent in chat until its summary can be
+pushed. Both take ids, are safe to run twice (the event row is claimed by its status; pushes
+carry retry keys) and retry only transient trouble (LINE 5xx/429, database or broker down)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from celery import Task
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy.exc import OperationalError
+
+from agents.line.documents import watch_document
+from agents.line.handlers import handle_event
+from agents.line.language import Language
+from app.core.errors import UpstreamUnavailable
+from app.worker import celery_app
+
+TRANSIENT = (OperationalError, RedisConnectionError, UpstreamUnavailable)
+RETRY = {"autoretry_for": TRANSIENT, "retry_backoff": 2, "retry_backoff_max": 60,
+         "retry_jitter": True, "max_retries": 5}
+
+
+@celery_app.task(name="lexledger.interactive.line_event", bind=True, **RETRY)
+def line_event(self: Task, event_id: str) -> str | None:
+    """Handle one stored LINE webhook event: welcome, answer, take a file, or ignore it."""
+    return asyncio.run(handle_event(event_id))
+
+
+@celery_app.task(name="lexledger.interactive.line_document_watch", bind=True, **RETRY)
+def line_document_watch(self: Task, event_id: str, language: Language,
+                        deadline: float) -> str | None:
+    """Push the summary of a PDF sent in chat once it is processed (or why it failed)."""
+    return asyncio.run(watch_document(event_id, language, deadline))
