@@ -76,6 +76,8 @@ class LLMSettings(BaseModel):
 
 
 class LineSettings(BaseModel):
+    # a deployment without a LINE channel turns the webhook off instead of setting secrets
+    enabled: bool = True
     channel_secret: str = PLACEHOLDER
     channel_access_token: str = PLACEHOLDER
     api_host: str = "https://api.line.me"
