@@ -36,7 +36,8 @@ def _transport_options() -> dict[str, object]:
 def create_celery() -> Celery:
     settings = get_settings().celery
     app = Celery("lexledger", broker=settings.broker_url, include=["agents.tasks",
-                                                                  "agents.line.tasks"])
+                                                                  "agents.line.tasks",
+                                                                  "app.batch_tasks"])
     app.conf.update(
         task_queues=[Queue(name) for name in QUEUES],
         task_default_queue="ingest",

@@ -37,7 +37,8 @@ os.environ.update({
 })
 
 TABLES_IN_DELETE_ORDER = ("line_turns", "line_users", "line_events",
-                          "results", "chunks", "pages", "job_stages", "jobs", "documents",
+                          "batch_items", "results", "chunks", "pages", "job_stages", "jobs",
+                          "documents", "batches",
                           "audit_events", "api_keys", "tenants")
 
 

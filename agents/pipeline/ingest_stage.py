@@ -18,7 +18,15 @@ from app.core.errors import DocumentRejected
 from app.core.settings import get_settings
 from app.models import Chunk, Document, Page, StageName
 from app.services.documents import blob_store
-from app.services.jobs import fail_job, finish_stage, is_stage_done, load_job, stage_of, start_stage
+from app.services.jobs import (
+    fail_job,
+    finish_stage,
+    is_cancelled,
+    is_stage_done,
+    load_job,
+    stage_of,
+    start_stage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +75,8 @@ def run_ingest(session: Session, job_id: str) -> bool:
         return False
 
     with session.begin():
-        job = load_job(session=session, job_id=job_id)
-        if job is None:
+        job = load_job(session=session, job_id=job_id, lock=True)
+        if job is None or is_cancelled(job):
             return False
         finish_stage(session=session, job=job, name=StageName.INGEST,
                      detail=f"{page_count} pages")
@@ -84,7 +92,7 @@ def _ingest_pages(session: Session, job_id: str, document_id: uuid.UUID, path: P
     with session.begin():
         document = session.get(Document, document_id)
         job = load_job(session=session, job_id=job_id)
-        if document is None or job is None:
+        if document is None or job is None or is_cancelled(job):
             raise _Gone()
         document.page_count = info.page_count
         document.info = {"metadata": info.metadata, "outline": info.outline[:200],
@@ -107,7 +115,7 @@ def _store_batch(session: Session, job_id: str, document_id: uuid.UUID, pages: l
     limits = get_settings().limits
     with session.begin():
         job = load_job(session=session, job_id=job_id)
-        if job is None:
+        if job is None or is_cancelled(job):
             raise _Gone()
         for page in pages:
             session.add(Page(document_id=document_id, number=page.number, text=page.text,
@@ -125,4 +133,4 @@ def _store_batch(session: Session, job_id: str, document_id: uuid.UUID, pages: l
 
 
 class _Gone(Exception):
-    """The job or document was deleted while the stage ran."""
+    """The job or document was deleted, or the job cancelled, while the stage ran."""

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from app.api.errors import error_response, install_error_handlers
 from app.api.metrics import record_request, register_collectors
+from app.api.routes import batches as batches_routes
 from app.api.routes import documents, health
 from app.api.routes import line as line_routes
 from app.core.logging import configure_logging
@@ -46,6 +47,7 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(documents.router)
     app.include_router(line_routes.router)
+    app.include_router(batches_routes.router)
     return app
 
 

@@ -122,6 +122,22 @@ class EngineSettings(BaseModel):
     health_timeout_s: float = 1800.0
 
 
+class BatchSettings(BaseModel):
+    # documents of one batch in the queues at once: a big batch cannot crowd out the others
+    max_in_flight_per_batch: int = 4
+    max_in_flight_per_tenant: int = 8
+    max_documents: int = 1000
+    max_zip_entries: int = 1000
+    max_zip_inflated_bytes: int = 2 * 1024 * 1024 * 1024
+    # a job handed to the queue but still not started after this long is handed over again
+    requeue_after_s: float = 600.0
+    callback_secret: str = PLACEHOLDER
+    callback_timeout_s: float = 10.0
+    callback_max_attempts: int = 6
+    # callbacks to loopback or private addresses are refused unless this is set (tests, labs)
+    callback_allow_private: bool = False
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="LEXLEDGER_",
@@ -140,6 +156,7 @@ class Settings(BaseSettings):
     line: LineSettings = Field(default_factory=LineSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
+    batches: BatchSettings = Field(default_factory=BatchSettings)
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_prod(self) -> Settings:

@@ -54,6 +54,8 @@ def stage_of(job: Job, name: StageName) -> JobStage:
 def start_stage(*, session: Session, job: Job, document: Document, name: StageName,
                 total: int | None = None) -> JobStage:
     stage = stage_of(job, name)
+    if is_cancelled(job):  # a cancelled job never moves again
+        return stage
     stage.status = StageStatus.RUNNING
     stage.attempts += 1
     stage.started_at = utcnow()
@@ -67,6 +69,8 @@ def start_stage(*, session: Session, job: Job, document: Document, name: StageNa
 
 def finish_stage(*, session: Session, job: Job, name: StageName, detail: str | None = None) -> None:
     stage = stage_of(job, name)
+    if is_cancelled(job):
+        return
     stage.status = StageStatus.DONE
     stage.finished_at = utcnow()
     if stage.progress_total is not None:
@@ -76,6 +80,8 @@ def finish_stage(*, session: Session, job: Job, name: StageName, detail: str | N
 
 
 def finish_job(*, session: Session, job: Job, document: Document) -> None:
+    if is_cancelled(job):
+        return
     job.status = document.status = DocumentStatus.DONE
     job.finished_at = utcnow()
 
@@ -95,3 +101,28 @@ def fail_job(*, session: Session, job: Job, document: Document, name: StageName,
 
 def is_stage_done(job: Job, name: StageName) -> bool:
     return stage_of(job, name).status == StageStatus.DONE
+
+
+def is_cancelled(job: Job) -> bool:
+    """True once the job was cancelled: stages check this at their boundaries and stop."""
+    return job.status == DocumentStatus.CANCELLED
+
+
+def cancel_job(*, session: Session, job: Job, document: Document | None,
+               reason: str = "cancelled") -> bool:
+    """Marks an unfinished job and its document cancelled; stages not yet finished become
+    cancelled too. A running stage notices at its next boundary. False when already finished."""
+    if DocumentStatus(job.status).finished:
+        return False
+    now = utcnow()
+    for stage in job.stages:
+        if stage.status in (StageStatus.PENDING, StageStatus.RUNNING):
+            stage.status = StageStatus.CANCELLED
+            stage.finished_at = now
+    job.status = DocumentStatus.CANCELLED
+    job.error = reason
+    job.finished_at = now
+    if document is not None:
+        document.status = DocumentStatus.CANCELLED
+        document.failure_reason = reason
+    return True
