@@ -6,6 +6,7 @@ The test process itself must survive all of them: the parsing happens in a sandb
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from agents.ingest import (
     PageExtraction,
     extract_pages,
     inspect_pdf,
+    read_pdf,
 )
 from app.core.errors import (
     CorruptDocument,
@@ -176,3 +178,24 @@ def test_leaving_early_ends_the_parsing_child(tmp_path: Path) -> None:
     # killed and reaped: neither a running process nor a zombie is left behind
     with pytest.raises(ProcessLookupError):
         os.kill(child, 0)
+
+
+def test_read_pdf_raises_structure_errors_before_any_page(tmp_path: Path) -> None:
+    locked = pdf_factory.write_encrypted(tmp_path / "locked.pdf", user_password="hunter2")
+    with pytest.raises(PasswordRequired, match=r"^encrypted: password required"):
+        read_pdf(locked, limits=LIMITS)
+    many = pdf_factory.write_many_pages(tmp_path / "many.pdf", 30, lines_per_page=2)
+    with pytest.raises(TooManyPages, match=r"^too many pages: 30 > limit 20$"):
+        read_pdf(many, limits=LIMITS.model_copy(update={"max_pages": 20}))
+
+
+def test_slow_caller_does_not_use_up_the_parse_time(tmp_path: Path) -> None:
+    # the pipeline stores pages between reads: only the time spent waiting for the parser counts
+    path = pdf_factory.write_many_pages(tmp_path / "paced.pdf", 12, lines_per_page=5)
+    limits = LIMITS.model_copy(update={"parse_timeout_s": 1.0})
+    numbers = []
+    with read_pdf(path, limits=limits) as reading:
+        for page in reading:
+            numbers.append(page.number)
+            time.sleep(0.15)
+    assert numbers == list(range(1, 13))

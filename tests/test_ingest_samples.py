@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.ingest import PageText, chunk_page, extract_pages, inspect_pdf
+from agents.ingest import PageText, chunk_page, extract_pages, inspect_pdf, read_pdf
 from app.core.settings import LimitSettings
 from app.samples import SAMPLE_FACTS, generate_samples
 
@@ -183,3 +183,10 @@ def test_real_samples_text_content() -> None:
     assert not any(p.flags for p in lease_pages)
     report_pages = list(extract_pages(report, limits=LIMITS))
     assert "2018 年第一季度报告全文" in report_pages[1].text
+
+
+def test_read_pdf_gives_the_same_structure_and_pages(samples: dict[str, Path], texts: dict) -> None:
+    path = samples["thai-lease.pdf"]
+    with read_pdf(path, limits=LIMITS) as reading:
+        assert reading.info == inspect_pdf(path, limits=LIMITS)
+        assert list(reading) == texts["thai-lease.pdf"]

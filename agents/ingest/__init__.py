@@ -15,7 +15,7 @@ from agents.ingest.model import (
     PdfInfo,
     TextChunk,
 )
-from agents.ingest.reader import PageExtraction, extract_pages, inspect_pdf
+from agents.ingest.reader import PageExtraction, PdfReading, extract_pages, inspect_pdf, read_pdf
 
 __all__ = [
     "EXTRACTOR_PDFIUM",
@@ -27,9 +27,11 @@ __all__ = [
     "THAI_MANGLED",
     "PageExtraction",
     "PageText",
+    "PdfReading",
     "PdfInfo",
     "TextChunk",
     "chunk_page",
     "extract_pages",
     "inspect_pdf",
+    "read_pdf",
 ]

@@ -7,6 +7,7 @@ domain errors here, with messages a person can act on.
 
 from __future__ import annotations
 
+import encodings.utf_16_le  # noqa: F401 - PDFium's text codec, imported before any fork
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pypdf
+import pypdf.filters  # noqa: F401 - imported once here, not again in every parsing child
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from pypdf.errors import FileNotDecryptedError, LimitReachedError
@@ -124,15 +126,16 @@ def _extract_page(document: pdfium.PdfDocument, fallback: _PypdfPages, index: in
         raw_second = fallback.text(index, pdfium_error)
         text, flags, _ = quality.gate(raw_second, has_images=False)
         return PageText(number, text, (*flags, SECOND_EXTRACTOR), EXTRACTOR_PYPDF)
-    text, flags, measured = quality.gate(raw, has_images=has_images)
+    text, flags, _ = quality.gate(raw, has_images=has_images)
     if GARBLED not in flags and THAI_MANGLED not in flags:
         return PageText(number, text, flags, EXTRACTOR_PDFIUM)
     try:
         raw_second = fallback.text(index, None)
     except (CorruptDocument, ResourceLimitExceeded):
         return PageText(number, text, (*flags, SECOND_EXTRACTOR), EXTRACTOR_PDFIUM)
-    second_text, second_flags, second_measured = quality.gate(raw_second, has_images=has_images)
-    if quality.better_reading(measured, second_measured):
+    second_text, second_flags, _ = quality.gate(raw_second, has_images=has_images)
+    first_exact = quality.measure(raw, exact=True)
+    if quality.better_reading(first_exact, quality.measure(raw_second, exact=True)):
         return PageText(number, second_text, (*second_flags, SECOND_EXTRACTOR), EXTRACTOR_PYPDF)
     return PageText(number, text, (*flags, SECOND_EXTRACTOR), EXTRACTOR_PDFIUM)
 

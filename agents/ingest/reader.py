@@ -1,14 +1,17 @@
 """The ingest core's entry points: ``inspect_pdf`` (structure), ``extract_pages`` (gated page
-text, yielded page by page) and ``PageExtraction`` (the same with the parsing child's cost
-recorded, for the benchmark and the memory tests). Every parse runs in a sandboxed child process
-bounded by the ``LimitSettings`` passed in, so a hostile file costs a failed document, never the
-worker.
+text, yielded page by page), ``read_pdf`` (both from one child process: the structure first, then
+the pages, saving a fork and a parse per document) and ``PageExtraction`` (pages with the parsing
+child's cost recorded, for the benchmark and the memory tests). Every parse runs in a sandboxed
+child process bounded by the ``LimitSettings`` passed in, so a hostile file costs a failed
+document, never the worker.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 from agents.ingest import parsers
 from agents.ingest.model import PageText, PdfInfo
@@ -64,6 +67,62 @@ class PageExtraction:
             timeout_s=self.limits.parse_timeout_s,
             stats=self.stats,
         )
+
+
+def read_pdf(path: Path, *, limits: LimitSettings, first_page: int = 1) -> PdfReading:
+    """Open the PDF in one sandboxed child: ``.info`` is read now, iterating yields the pages.
+
+    The structure's errors (``PasswordRequired``, ``TooManyPages``, ``CorruptDocument``,
+    ``ResourceLimitExceeded``) are raised here, before any page. Use it as a context manager (or
+    iterate to the end) so the child is ended however the caller leaves::
+
+        with read_pdf(path, limits=limits) as reading:
+            store_page_count(reading.info.page_count)
+            for page in reading:
+                store(page)
+    """
+    return PdfReading(path, limits=limits, first_page=first_page)
+
+
+class PdfReading:
+    """A PDF being read by its child process: ``info`` first, then the pages in order."""
+
+    def __init__(self, path: Path, *, limits: LimitSettings, first_page: int = 1) -> None:
+        _require_file(path)
+        self.stats = ChildStats()
+        max_pages = limits.max_pages
+
+        def work() -> Iterator[Any]:
+            yield parsers.read_structure(path, max_pages=max_pages)
+            yield from parsers.extract_page_texts(
+                path, max_pages=max_pages, first_page=first_page
+            )
+
+        self._items = run_isolated(
+            work,
+            memory_bytes=limits.parse_memory_bytes,
+            timeout_s=limits.parse_timeout_s,
+            stats=self.stats,
+        )
+        self.info: PdfInfo = next(self._items)
+
+    def __iter__(self) -> Iterator[PageText]:
+        return self._items
+
+    def close(self) -> None:
+        """End the child now (pages not yet read are dropped)."""
+        self._items.close()
+
+    def __enter__(self) -> PdfReading:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 def _require_file(path: Path) -> None:

@@ -47,6 +47,8 @@ def count_split_sara_am(text: str) -> int:
 
 def repair_split_sara_am(text: str) -> str:
     """Re-join NIKHAHIT + SARA AA into SARA AM, keeping a tone mark before it (logical order)."""
+    if "\u0e4d" not in text:
+        return text
     return _SPLIT_SARA_AM.sub("\\1\u0e33", text)
 
 
