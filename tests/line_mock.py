@@ -16,9 +16,11 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -27,6 +29,8 @@ from starlette.routing import Route
 
 CHANNEL_SECRET = "mock-channel-secret-0123456789abcdef"
 ACCESS_TOKEN = "mock-channel-access-token"
+# the tenant the mock channel's bot (destination "Ubot0000") is mapped to
+TENANT = "acme"
 
 
 def sign(body: bytes, secret: str = CHANNEL_SECRET) -> str:
@@ -231,3 +235,20 @@ def _event(kind: str, *, user_id: str, reply_token: str | None = None,
             "webhookEventId": event_id or uuid.uuid4().hex[:26].upper(),
             "deliveryContext": {"isRedelivery": redelivery},
             "replyToken": reply_token or uuid.uuid4().hex, **extra}
+
+
+def mock_line_channel(monkeypatch: pytest.MonkeyPatch) -> Iterator[MockLine]:
+    """A started mock LINE server with the channel settings pointed at it; for a test module's
+    ``line`` fixture: ``yield from mock_line_channel(monkeypatch)``."""
+    mock = MockLine().start()
+    from app.core.settings import get_settings
+
+    settings = get_settings().line
+    for name, value in {"channel_secret": CHANNEL_SECRET, "channel_access_token": ACCESS_TOKEN,
+                        "api_host": mock.url, "data_api_host": mock.url,
+                        "tenant_by_destination": {"Ubot0000": TENANT}}.items():
+        monkeypatch.setattr(settings, name, value)
+    try:
+        yield mock
+    finally:
+        mock.stop()

@@ -20,30 +20,19 @@ from app.core.settings import get_settings
 from app.models.line import LineEvent, LineEventStatus, LineTurn, LineUser
 from tests.line_mock import (
     ACCESS_TOKEN,
-    CHANNEL_SECRET,
     MockLine,
     event_body,
     follow_event,
+    mock_line_channel,
     sign,
     text_event,
     unfollow_event,
 )
 
-TENANT = "acme"
-
 
 @pytest.fixture
 def line(db: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[MockLine]:
-    mock = MockLine().start()
-    settings = get_settings().line
-    for name, value in {"channel_secret": CHANNEL_SECRET, "channel_access_token": ACCESS_TOKEN,
-                        "api_host": mock.url, "data_api_host": mock.url,
-                        "tenant_by_destination": {"Ubot0000": TENANT}}.items():
-        monkeypatch.setattr(settings, name, value)
-    try:
-        yield mock
-    finally:
-        mock.stop()
+    yield from mock_line_channel(monkeypatch)
 
 
 def upload(client, auth, path: Path) -> None:

@@ -6,6 +6,7 @@ An event is processed once: it is claimed by its row's status and marked done at
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
@@ -22,9 +23,9 @@ from linebot.v3.webhooks import (
     UnfollowEvent,
 )
 
-from agents.line.answering import answer_question
+from agents.line.answering import Answer, answer_question
 from agents.line.client import LineClient, LineRequestRefused, Recipient
-from agents.line.documents import receive_file
+from agents.line.documents import FollowUp, receive_file
 from agents.line.language import Language, detect_language, language_from_profile
 from agents.line.messages import canned, split_text, with_citations
 from app.core.db import session_scope
@@ -51,7 +52,15 @@ class StoredEvent:
     payload: dict[str, Any]
 
 
-async def handle_event(event_id: str) -> str | None:
+@dataclass(frozen=True)
+class Handled:
+    """What processing an event did, and the task to queue once it is over."""
+
+    outcome: str
+    follow_up: FollowUp | None = None
+
+
+async def handle_event(event_id: str) -> Handled | None:
     """Processes one stored event and returns what was done (also stored as its outcome);
     None when the event is gone or was already processed."""
     stored = _load(event_id)
@@ -60,17 +69,18 @@ async def handle_event(event_id: str) -> str | None:
     try:
         event = Event.from_dict(stored.payload)
     except ValueError:
-        return _finish(stored, f"ignored: unknown event type {stored.payload.get('type')!r}")
+        return Handled(_finish(stored, "ignored: unknown event type "
+                                       f"{stored.payload.get('type')!r}"))
     async with LineClient(get_settings().line) as client:
         try:
-            outcome = await _dispatch(client, stored, event)
+            outcome, follow_up = await _dispatch(client, stored, event)
         except UpstreamUnavailable:
             raise  # the task retries; the event stays claimable
         except (LexLedgerError, LineRequestRefused) as exc:
             log.warning("LINE event %s failed: %s", stored.key, exc)
             await _apologise(client, stored, event)
-            return _finish(stored, f"failed: {exc}", failed=True)
-    return _finish(stored, outcome)
+            return Handled(_finish(stored, f"failed: {exc}", failed=True))
+    return Handled(_finish(stored, outcome), follow_up)
 
 
 def _load(event_id: str) -> StoredEvent | None:
@@ -104,34 +114,35 @@ def recipient_of(event: Any, key: str) -> Recipient | None:
                      event_time_ms=getattr(event, "timestamp", None), event_key=key)
 
 
-async def _dispatch(client: LineClient, stored: StoredEvent, event: Event) -> str:
+async def _dispatch(client: LineClient, stored: StoredEvent,
+                    event: Event) -> tuple[str, FollowUp | None]:
     user_id = getattr(getattr(event, "source", None), "user_id", None)
     recipient = recipient_of(event, stored.key)
     if isinstance(event, UnfollowEvent) and user_id:
         _set_follow(stored, user_id, following=False, language=None)
-        return "unfollowed"
+        return "unfollowed", None
     if isinstance(event, FollowEvent) and user_id and recipient:
         language = language_from_profile(await client.profile_language(user_id))
         _set_follow(stored, user_id, following=True, language=language)
         how = await client.send(recipient, [canned("welcome", language)], purpose="welcome")
-        return f"welcomed ({language}, {how})"
+        return f"welcomed ({language}, {how})", None
     if not isinstance(event, MessageEvent) or recipient is None or not user_id:
-        return f"ignored: {stored.payload.get('type')} event"
+        return f"ignored: {stored.payload.get('type')} event", None
 
     message = event.message
     text = message.text if isinstance(message, TextMessageContent) else None
     language, over_limit = _note_message(stored, user_id, text)
     if over_limit:
         how = await client.send(recipient, [canned("rate_limited", language)], purpose="limit")
-        return f"rate limited ({how})"
+        return f"rate limited ({how})", None
     if text is not None:
-        return await _answer(client, stored, recipient, user_id, text, language)
+        return await _answer(client, stored, recipient, user_id, text, language), None
     if isinstance(message, FileMessageContent):
         return await receive_file(client, event_id=stored.id, tenant_id=stored.tenant_id,
                                   user_id=user_id, recipient=recipient, message=message,
                                   language=language)
     how = await client.send(recipient, [canned("unsupported", language)], purpose="unsupported")
-    return f"unsupported {message.type} message ({how})"
+    return f"unsupported {message.type} message ({how})", None
 
 
 def _set_follow(stored: StoredEvent, user_id: str, *, following: bool,
@@ -162,14 +173,8 @@ async def _answer(client: LineClient, stored: StoredEvent, recipient: Recipient,
                   question: str, language: Language) -> str:
     if recipient.chat_id == user_id:  # LINE shows the animation in one-to-one chats only
         await client.show_loading(user_id)
-    settings = get_settings().line
-    with session_scope() as session, session.begin():
-        user = get_or_create_user(session=session, tenant_id=stored.tenant_id, user_id=user_id)
-        history = recent_turns(session=session, user=user, limit=settings.memory_turns)
-        answer = answer_question(session, tenant_id=stored.tenant_id, question=question,
-                                 language=language,
-                                 conversation_id=f"line:{stored.tenant_id}:{user_id}",
-                                 history=history)
+    # off the event loop: the support agent may run its own loop or block on the model
+    answer = await asyncio.to_thread(_ask_agent, stored.tenant_id, user_id, question, language)
     text = with_citations(answer.text, answer.citations)
     parts = split_text(text)
     how = await client.send(recipient, parts)
@@ -178,6 +183,16 @@ async def _answer(client: LineClient, stored: StoredEvent, recipient: Recipient,
         remember_turns(session=session, user=user, question=question, answer=text)
     found = "answered" if answer.found else "not found"
     return f"{found} in {len(parts)} message(s) ({language}, {how})"
+
+
+def _ask_agent(tenant_id: uuid.UUID, user_id: str, question: str, language: Language) -> Answer:
+    with session_scope() as session, session.begin():
+        user = get_or_create_user(session=session, tenant_id=tenant_id, user_id=user_id)
+        history = recent_turns(session=session, user=user,
+                               limit=get_settings().line.memory_turns)
+        return answer_question(session, tenant_id=tenant_id, question=question,
+                               language=language, conversation_id=f"line:{tenant_id}:{user_id}",
+                               history=history)
 
 
 async def _apologise(client: LineClient, stored: StoredEvent, event: Event) -> None:

@@ -11,10 +11,11 @@ from celery import Task
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import OperationalError
 
-from agents.line.documents import watch_document
+from agents.line.documents import FollowUp, watch_document
 from agents.line.handlers import handle_event
 from agents.line.language import Language
 from app.core.errors import UpstreamUnavailable
+from app.queue import enqueue
 from app.worker import celery_app
 
 TRANSIENT = (OperationalError, RedisConnectionError, UpstreamUnavailable)
@@ -25,11 +26,22 @@ RETRY = {"autoretry_for": TRANSIENT, "retry_backoff": 2, "retry_backoff_max": 60
 @celery_app.task(name="lexledger.interactive.line_event", bind=True, **RETRY)
 def line_event(self: Task, event_id: str) -> str | None:
     """Handle one stored LINE webhook event: welcome, answer, take a file, or ignore it."""
-    return asyncio.run(handle_event(event_id))
+    handled = asyncio.run(handle_event(event_id))
+    if handled is None:
+        return None
+    _queue(handled.follow_up)
+    return handled.outcome
 
 
 @celery_app.task(name="lexledger.interactive.line_document_watch", bind=True, **RETRY)
 def line_document_watch(self: Task, event_id: str, language: Language,
-                        deadline: float) -> str | None:
+                        deadline: float) -> str:
     """Push the summary of a PDF sent in chat once it is processed (or why it failed)."""
-    return asyncio.run(watch_document(event_id, language, deadline))
+    outcome, follow_up = asyncio.run(watch_document(event_id, language, deadline))
+    _queue(follow_up)
+    return outcome
+
+
+def _queue(follow_up: FollowUp | None) -> None:
+    if follow_up is not None:
+        enqueue(follow_up.task, *follow_up.args, countdown=follow_up.countdown)
