@@ -87,7 +87,8 @@ def serve(
 def list_profiles() -> None:
     """List the serving profiles and what each is for."""
     table = Table(title="Serving profiles")
-    for column in ("profile", "hardware", "parallelism", "max len", "KV cache", "tool parser",
+    table.add_column("profile", no_wrap=True)
+    for column in ("hardware", "parallelism", "max len", "KV cache", "tool parser",
                    "served as", "for"):
         table.add_column(column)
     for spec in load_profiles():
