@@ -1,0 +1,59 @@
+"""Grounding checks for what the model says: a quote must appear in the passage it claims to
+come from, and a summary sentence must cite existing pages and share its figures and names with
+them. The agents pass these checks to ``agents.llm.ask``; an answer that fails one is sent back
+once and then replaced by the deterministic result."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from pydantic import BaseModel, Field
+
+from agents.verify.citations import normalize_for_match
+from agents.verify.values import to_ascii_digits
+
+_TOKEN = re.compile(r"[0-9][0-9,.]*[0-9]|[0-9]|[^\W\d_]{4,}")
+
+
+class SummarySentence(BaseModel):
+    text: str = Field(description="one sentence of the summary")
+    pages: list[int] = Field(description="the pages this sentence's facts come from")
+
+
+class Summary(BaseModel):
+    sentences: list[SummarySentence] = Field(description="two to five sentences")
+
+
+def quote_in(quote: str, passage: str) -> bool:
+    """Whether ``quote`` (at least three characters) appears in ``passage``, compared after
+    normalising whitespace, Unicode and case."""
+    wanted = normalize_for_match(quote)
+    return len(wanted) >= 3 and wanted in normalize_for_match(passage)
+
+
+def _tokens(text: str) -> set[str]:
+    return {t.replace(",", "") for t in _TOKEN.findall(to_ascii_digits(text.casefold()))}
+
+
+def summary_check(pages: dict[int, str]) -> Callable[[Summary], str | None]:
+    """A check that rejects a summary with no sentences, sentences citing pages that do not
+    exist, or sentences sharing nothing (no figure, no word of four letters or more, no Thai or
+    CJK run) with the pages they cite."""
+    def check(summary: Summary) -> str | None:
+        if not summary.sentences:
+            return "the summary has no sentences"
+        for sentence in summary.sentences:
+            missing = [p for p in sentence.pages if p not in pages]
+            if not sentence.pages or missing:
+                return f"sentence cites no page or pages that do not exist: {sentence.pages}"
+            cited = to_ascii_digits(normalize_for_match(" ".join(pages[p] for p in
+                                                                 sentence.pages)))
+            cited_numbers = cited.replace(",", "")
+            words = _tokens(sentence.text)
+            supported = [w for w in words if w in cited or w in cited_numbers]
+            if not words or len(supported) < max(1, len(words) // 3):
+                return f"sentence is not supported by pages {sentence.pages}: " \
+                       f"{sentence.text[:120]!r}"
+        return None
+    return check
