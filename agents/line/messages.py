@@ -59,6 +59,7 @@ DOC_TYPE_NAMES: dict[str, dict[Language, str]] = {
     "contract": {"en": "contract", "th": "สัญญา"},
     "lease": {"en": "lease", "th": "สัญญาเช่า"},
     "nda": {"en": "non-disclosure agreement", "th": "สัญญาไม่เปิดเผยข้อมูล"},
+    "financial_report": {"en": "financial report", "th": "รายงานทางการเงิน"},
     "financial_statement": {"en": "financial statement", "th": "งบการเงิน"},
     "annual_report": {"en": "annual report", "th": "รายงานประจำปี"},
     "other": {"en": "document", "th": "เอกสาร"},
