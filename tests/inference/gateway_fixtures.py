@@ -165,3 +165,48 @@ def gateway_factory_fixture(tmp_path: Path, database: str) -> Iterator[GatewayFa
     yield start
     for server in started:
         server.stop()
+
+
+@dataclass
+class VllmUpstream:
+    base_url: str
+    model: str
+
+
+@pytest.fixture(scope="session", name="vllm_upstream")
+def vllm_upstream_fixture(request: pytest.FixtureRequest,
+                          tmp_path_factory: pytest.TempPathFactory) -> Iterator[VllmUpstream]:
+    """The real vLLM CPU server on the tiny model: the shared ``vllm_server`` fixture when the
+    suite has one, otherwise started here from the ``tiny-cpu`` profile (and stopped after)."""
+    try:
+        shared = request.getfixturevalue("vllm_server")
+    except pytest.FixtureLookupError:
+        shared = None
+    if shared is not None:
+        yield VllmUpstream(*_url_and_model(shared))
+        return
+    from app.core.errors import UpstreamUnavailable
+    from inference.engine.launcher import start_engine
+    from inference.engine.profiles import load_profile
+
+    log = tmp_path_factory.mktemp("vllm") / "vllm.log"
+    try:
+        engine = start_engine(load_profile("tiny-cpu"), port=free_port(), log_path=log)
+    except UpstreamUnavailable as exc:
+        pytest.skip(f"vLLM CPU venv missing: {exc}")
+    try:
+        engine.wait_ready(timeout_s=600)
+        yield VllmUpstream(engine.base_url, engine.served_model_name)
+    finally:
+        engine.stop()
+
+
+def _url_and_model(shared: Any) -> tuple[str, str]:
+    """Base URL and model name from whatever the shared fixture yields (an object with
+    ``base_url``/``served_model_name`` or ``model``, a mapping, or a pair)."""
+    if isinstance(shared, tuple | list):
+        return str(shared[0]), str(shared[1])
+    if isinstance(shared, dict):
+        return str(shared["base_url"]), str(shared.get("model") or shared["served_model_name"])
+    model = getattr(shared, "served_model_name", None) or shared.model
+    return str(shared.base_url), str(model)
