@@ -41,7 +41,9 @@ def latest_job(*, session: Session, document_id: uuid.UUID) -> Job | None:
 
 def load_job(*, session: Session, job_id: uuid.UUID | str, lock: bool = False) -> Job | None:
     """The job with its stages and document, or ``None`` when it has been deleted meanwhile."""
-    query = select(Job).where(Job.id == uuid.UUID(str(job_id)))
+    # populate_existing: a session that loaded the job earlier must see a cancel made since
+    query = (select(Job).where(Job.id == uuid.UUID(str(job_id)))
+             .execution_options(populate_existing=True))
     if lock and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     return session.scalar(query)
