@@ -133,7 +133,8 @@ def bench_table(report: BenchReport) -> Table:
     cfg = report.config
     table = Table(title=f"{cfg.model} at {cfg.base_url}",
                   caption=(f"concurrency {cfg.concurrency}, {len(report.samples)} requests, "
-                           f"~{cfg.input_tokens} tokens in / {cfg.output_tokens} out, "
+                           f"~{cfg.input_tokens}-word prompts, max {cfg.output_tokens} "
+                           f"tokens out{' (ignore_eos)' if cfg.ignore_eos else ''}, "
                            f"{'stream' if cfg.stream else 'non-stream'}"))
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -169,7 +170,8 @@ def bench(
     api_key: str = typer.Option("none", help="Bearer key for the endpoint."),
     concurrency: int = typer.Option(4, min=1, help="Requests in flight at once."),
     requests: int = typer.Option(32, min=1, help="Requests to measure."),
-    input_tokens: int = typer.Option(128, min=1, help="Approximate prompt length in tokens."),
+    input_tokens: int = typer.Option(
+        128, min=1, help="Prompt length in words (the table shows the tokens the server counted)."),
     output_tokens: int = typer.Option(64, min=1, help="max_tokens of every request."),
     stream: bool = typer.Option(True, "--stream/--no-stream", help="Stream (measures TTFT)."),
     ignore_eos: bool = typer.Option(False, help="vLLM only: always generate output_tokens."),
