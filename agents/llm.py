@@ -21,6 +21,8 @@ from pydantic import BaseModel
 from app.core.errors import UpstreamUnavailable
 from app.core.settings import LLMSettings, get_settings
 
+# answers the client could not parse into the schema (bad JSON, cut off, filtered)
+UNPARSABLE = (ValueError, openai.LengthFinishReasonError, openai.ContentFilterFinishReasonError)
 StructuredMethod = Literal["json_schema", "function_calling"]
 Check = Callable[[Any], str | None]
 # transport failures and server-side errors: the endpoint is not answering usefully
@@ -112,7 +114,11 @@ async def ask(context: AgentContext, schema: type[BaseModel], messages: Sequence
             if exc.status_code >= 500:
                 raise UpstreamUnavailable(f"model endpoint failed: {exc}") from exc
             answer.problems.append(f"request refused ({exc.status_code}): {exc.message}"[:300])
+            answer.error = answer.problems[-1]
             break  # the same request would be refused again
+        except UNPARSABLE as exc:
+            # the OpenAI client parses JSON-schema answers itself and raises on bad JSON
+            out = {"raw": None, "parsed": None, "parsing_error": _first_line(exc)}
         raw: AIMessage | None = out.get("raw")
         if raw is not None:
             answer.model = str(raw.response_metadata.get("model_name") or context.model)
@@ -124,8 +130,13 @@ async def ask(context: AgentContext, schema: type[BaseModel], messages: Sequence
             return answer
         answer.problems.append(str(problem)[:300])
         answer.error = answer.problems[-1]
-        if raw is not None:
-            history += [raw, HumanMessage(
-                f"That answer is invalid: {problem}. Answer again, following the schema and "
-                "quoting the document exactly.")]
+        history += [raw] if raw is not None else []
+        history += [HumanMessage(
+            f"That answer is invalid: {problem}. Answer again, following the schema and "
+            "quoting the document exactly.")]
     return answer
+
+
+def _first_line(exc: Exception) -> str:
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return " ".join(lines[:2])[:300]

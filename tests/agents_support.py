@@ -66,8 +66,8 @@ def step_of(body: dict[str, Any]) -> str:
 
 
 def listing(body: dict[str, Any]) -> dict[str, Any]:
-    """The JSON listing in the last user message (candidates or facts)."""
-    user = [m for m in body["messages"] if m["role"] == "user"][-1]["content"]
+    """The JSON listing in the first user message (candidates or facts)."""
+    user = [m for m in body["messages"] if m["role"] == "user"][0]["content"]
     return json.loads(user.split(":\n", 1)[1]) if ":\n" in user else {}
 
 
@@ -117,7 +117,7 @@ class Script:
 
 def confirm_type(body: dict[str, Any]) -> dict[str, Any]:
     """Triage: confirm the proposed type, quoting the document's first non-empty line."""
-    user = [m for m in body["messages"] if m["role"] == "user"][-1]["content"]
+    user = [m for m in body["messages"] if m["role"] == "user"][0]["content"]
     proposed = user.split("\n", 1)[0].removeprefix("Proposed type: ").strip()
     opening = user.split("Document opening:\n", 1)[1]
     quote = next(line for line in opening.splitlines() if len(line.strip()) > 5).strip()

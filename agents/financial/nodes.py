@@ -5,6 +5,7 @@ summary assembled from them when the model is unavailable or not grounded."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -88,6 +89,7 @@ def _fallback_sentences(financial: dict[str, Any]) -> list[dict[str, Any]]:
 async def summarize(state: FinancialState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """A cited summary of the extracted and computed numbers."""
     financial = dict(state["financial"])
+    facts = financial_facts(financial)
     if not financial["statements"]:
         answer = Answer(status="disabled", model=runtime.context.model,
                         error="no statements found to summarise")
@@ -97,9 +99,9 @@ async def summarize(state: FinancialState, runtime: Runtime[AgentContext]) -> di
     else:
         try:
             answer = await ask(runtime.context, Summary,
-                               prompts.summary_messages(financial_facts(financial),
-                                                        state.get("language", "en")),
-                               check=summary_check(dict(_pages(state))))
+                               prompts.summary_messages(facts, state.get("language", "en")),
+                               check=summary_check(dict(_pages(state)),
+                                                   json.dumps(facts)))
         except UpstreamUnavailable as exc:
             answer = Answer(status="unavailable", model=runtime.context.model, error=str(exc))
     if answer.status == "ok":

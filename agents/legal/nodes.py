@@ -6,6 +6,7 @@ summary assembled from the fields when the model is unavailable or its answer is
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -132,7 +133,7 @@ async def summarize(state: LegalState, runtime: Runtime[AgentContext]) -> dict[s
         try:
             answer = await ask(runtime.context, Summary,
                                prompts.summary_messages(facts, state.get("language", "en")),
-                               check=summary_check(pages))
+                               check=summary_check(pages, json.dumps(facts)))
         except UpstreamUnavailable as exc:
             answer = Answer(status="unavailable", model=runtime.context.model, error=str(exc))
     if answer.status == "ok":
@@ -180,6 +181,9 @@ def _option(candidate: dict[str, Any], pages: dict[int, str]) -> dict[str, Any]:
 def _choice_problem(answer: FieldChoices, options: dict[str, list[dict[str, Any]]]
                     ) -> str | None:
     problems = []
+    missing = sorted(set(options) - {choice.field for choice in answer.choices})
+    if missing:
+        problems.append(f"no choice for {', '.join(missing)}")
     for choice in answer.choices:
         items = options.get(choice.field)
         if items is None:

@@ -36,10 +36,21 @@ def _tokens(text: str) -> set[str]:
     return {t.replace(",", "") for t in _TOKEN.findall(to_ascii_digits(text.casefold()))}
 
 
-def summary_check(pages: dict[int, str]) -> Callable[[Summary], str | None]:
+def _numbers(text: str) -> set[str]:
+    found = set()
+    for token in re.findall(r"[0-9][0-9,]*(?:\.[0-9]+)?", to_ascii_digits(text)):
+        plain = token.replace(",", "").rstrip(".")
+        found.add(plain[:-2] if plain.endswith(".0") else plain)
+    return found
+
+
+def summary_check(pages: dict[int, str], facts: str = "") -> Callable[[Summary], str | None]:
     """A check that rejects a summary with no sentences, sentences citing pages that do not
-    exist, or sentences sharing nothing (no figure, no word of four letters or more, no Thai or
-    CJK run) with the pages they cite."""
+    exist, sentences with a figure that is neither on the cited pages nor among the computed
+    ``facts`` given to the model, or sentences sharing too little (figures, words of four
+    letters or more, Thai or CJK runs) with the pages they cite."""
+    known_numbers = _numbers(facts)
+
     def check(summary: Summary) -> str | None:
         if not summary.sentences:
             return "the summary has no sentences"
@@ -50,6 +61,9 @@ def summary_check(pages: dict[int, str]) -> Callable[[Summary], str | None]:
             cited = to_ascii_digits(normalize_for_match(" ".join(pages[p] for p in
                                                                  sentence.pages)))
             cited_numbers = cited.replace(",", "")
+            invented = _numbers(sentence.text) - _numbers(cited) - known_numbers
+            if invented:
+                return f"figures {sorted(invented)} are not on pages {sentence.pages}"
             words = _tokens(sentence.text)
             supported = [w for w in words if w in cited or w in cited_numbers]
             if not words or len(supported) < max(1, len(words) // 3):
