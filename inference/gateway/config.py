@@ -22,8 +22,8 @@ class _Strict(BaseModel):
 class Price(_Strict):
     """US dollars per million tokens."""
 
-    input_per_mtok: float = Field(0.0, ge=0)
-    output_per_mtok: float = Field(0.0, ge=0)
+    input_per_mtok: float = Field(default=0.0, ge=0)
+    output_per_mtok: float = Field(default=0.0, ge=0)
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
         """The cost of one call at these prices."""
@@ -39,11 +39,10 @@ class BackendConfig(_Strict):
     api_key_secret: str | None = None
     # public model name -> the name this backend serves it under
     models: dict[str, str]
-    price: Price = Field(default_factory=Price)
-    connect_timeout_s: float = Field(2.0, gt=0)
+    price: Price = Price()
+    connect_timeout_s: float = Field(default=2.0, gt=0)
     # time allowed without a byte from the upstream (first byte, or between stream chunks)
-    read_timeout_s: float = Field(120.0, gt=0)
-    max_connections: int = Field(256, gt=0)
+    read_timeout_s: float = Field(default=120.0, gt=0)
 
     @field_validator("base_url")
     @classmethod
@@ -57,9 +56,9 @@ class CanaryConfig(_Strict):
 
     backend: str
     stages: list[float] = Field(default_factory=lambda: [5.0, 20.0, 50.0, 100.0])
-    min_sample: int = Field(200, gt=0)
-    max_p99_latency_ms: float = Field(5000.0, gt=0)
-    max_error_rate: float = Field(0.01, ge=0, le=1)
+    min_sample: int = Field(default=200, gt=0)
+    max_p99_latency_ms: float = Field(default=5000.0, gt=0)
+    max_error_rate: float = Field(default=0.01, ge=0, le=1)
 
     @field_validator("stages")
     @classmethod
@@ -93,10 +92,10 @@ class KeyConfig(_Strict):
     name: str
     key: str | None = None
     key_sha256: str | None = None
-    requests_per_minute: int | None = Field(None, gt=0)
-    tokens_per_minute: int | None = Field(None, gt=0)
-    max_concurrent: int | None = Field(None, gt=0)
-    monthly_budget_usd: float | None = Field(None, ge=0)
+    requests_per_minute: int | None = Field(default=None, gt=0)
+    tokens_per_minute: int | None = Field(default=None, gt=0)
+    max_concurrent: int | None = Field(default=None, gt=0)
+    monthly_budget_usd: float | None = Field(default=None, ge=0)
     # public model names this key may use; none means every model
     models: list[str] | None = None
 
@@ -112,24 +111,24 @@ class KeyConfig(_Strict):
 
 
 class RetryConfig(_Strict):
-    max_attempts: int = Field(3, ge=1)
-    backoff_base_s: float = Field(0.05, ge=0)
-    backoff_max_s: float = Field(2.0, ge=0)
+    max_attempts: int = Field(default=3, ge=1)
+    backoff_base_s: float = Field(default=0.05, ge=0)
+    backoff_max_s: float = Field(default=2.0, ge=0)
     # a Retry-After longer than this moves on to another backend instead of waiting
-    max_retry_after_s: float = Field(5.0, ge=0)
+    max_retry_after_s: float = Field(default=5.0, ge=0)
 
 
 class CooldownConfig(_Strict):
-    consecutive_failures: int = Field(3, ge=1)
-    seconds: float = Field(30.0, gt=0)
+    consecutive_failures: int = Field(default=3, ge=1)
+    seconds: float = Field(default=30.0, gt=0)
 
 
 class GatewayConfig(_Strict):
     backends: dict[str, BackendConfig]
     routes: dict[str, RouteConfig]
     keys: list[KeyConfig] = Field(default_factory=list)
-    retry: RetryConfig = Field(default_factory=RetryConfig)
-    cooldown: CooldownConfig = Field(default_factory=CooldownConfig)
+    retry: RetryConfig = RetryConfig()
+    cooldown: CooldownConfig = CooldownConfig()
 
     @model_validator(mode="after")
     def _references_exist(self) -> GatewayConfig:

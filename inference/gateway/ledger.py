@@ -134,7 +134,7 @@ def usage_summary(engine: Engine, since: datetime | None = None,
                   "completion_tokens"),
               func.coalesce(func.sum(UsageRecord.cost_usd), 0).label("cost_usd"))
     day = func.date(UsageRecord.created_at).label("day")
-    groups = {"by_key": [UsageRecord.key_name], "by_day": [day],
+    groups: dict[str, list[Any]] = {"by_key": [UsageRecord.key_name], "by_day": [day],
               "by_backend": [UsageRecord.backend]}
     result: dict[str, Any] = {}
     with engine.connect() as connection:

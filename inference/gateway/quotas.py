@@ -95,7 +95,9 @@ class QuotaEnforcer:
             self._spent_usd.clear()
 
     async def admit(self, key: KeyConfig) -> None:
-        """Checks every limit for one new request and takes a concurrency slot; raises a 429."""
+        """Checks every limit for one new request and takes a concurrency slot; raises a 429.
+        The request-rate window is charged last, so a request refused for another reason does
+        not also use up the key's requests per minute."""
         if key.monthly_budget_usd is not None:
             self._roll_month()
             if self._spent_usd.get(key.name, 0.0) >= key.monthly_budget_usd:
@@ -103,6 +105,19 @@ class QuotaEnforcer:
                 raise rate_limited(
                     f"monthly budget of ${key.monthly_budget_usd:g} for key '{key.name}' is "
                     "spent", wait, code="insufficient_quota")
+        in_flight = self._in_flight.get(key.name, 0)
+        if key.max_concurrent is not None and in_flight >= key.max_concurrent:
+            raise rate_limited(f"{key.max_concurrent} concurrent requests already running "
+                               f"for key '{key.name}'", 1.0)
+        # the slot is taken before the first await, so concurrent requests cannot all slip in
+        self._in_flight[key.name] = in_flight + 1
+        try:
+            await self._check_rates(key)
+        except GatewayError:
+            self._in_flight[key.name] -= 1
+            raise
+
+    async def _check_rates(self, key: KeyConfig) -> None:
         if key.tokens_per_minute is not None:
             item = self._item(self._token_items, key.tokens_per_minute, "gw-tpm")
             if not await self._tokens.test(item, key.name):
@@ -115,11 +130,6 @@ class QuotaEnforcer:
                 stats = await self._requests.get_window_stats(item, key.name)
                 raise rate_limited(f"requests per minute limit ({key.requests_per_minute}) "
                                    f"reached for key '{key.name}'", stats.reset_time - time.time())
-        if key.max_concurrent is not None:
-            if self._in_flight.get(key.name, 0) >= key.max_concurrent:
-                raise rate_limited(f"{key.max_concurrent} concurrent requests already running "
-                                   f"for key '{key.name}'", 1.0)
-        self._in_flight[key.name] = self._in_flight.get(key.name, 0) + 1
 
     async def release(self, key: KeyConfig, tokens: int, cost_usd: float) -> None:
         """Frees the concurrency slot and charges what the finished request used."""
