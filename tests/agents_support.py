@@ -92,9 +92,11 @@ class Script:
     """Answers by step name; each step's replies are used in order, the last one repeating.
     ``requests`` keeps every request body in arrival order."""
 
-    def __init__(self, replies: dict[str, list[Reply]], delay_s: dict[str, float] | None = None):
+    def __init__(self, replies: dict[str, list[Reply]],
+                 first_delay_s: dict[str, float] | None = None):
         self.replies = replies
-        self.delay_s = delay_s or {}
+        # a slow first answer per step, e.g. to kill a worker while it waits
+        self.first_delay_s = first_delay_s or {}
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
 
@@ -103,7 +105,8 @@ class Script:
         with self.lock:
             seen = sum(1 for r in self.requests if step_of(r) == step)
             self.requests.append(body)
-        time.sleep(self.delay_s.get(step, 0.0))
+        if seen == 0:
+            time.sleep(self.first_delay_s.get(step, 0.0))
         replies = self.replies.get(step) or [lambda _: "not json"]
         return completion(body, replies[min(seen, len(replies) - 1)](body))
 
