@@ -62,8 +62,9 @@ def quantization_error_sums(
         rows = slice(r * block[0], (r + 1) * block[0])
         reference = weight[rows].float()
         restored = dequantize_blockwise(quantized[rows], scale_inv[r:r + 1], torch.float32, block)
+        # ``reference`` may alias ``weight`` (FP32 input): never modify it in place
         err_sq += (reference - restored).pow_(2).sum().item()
-        ref_sq += reference.pow_(2).sum().item()
+        ref_sq += reference.pow(2).sum().item()
     return err_sq, ref_sq
 
 

@@ -19,6 +19,7 @@ from app.core.errors import Conflict, InvalidInput
 from inference.fp8.blocks import (
     dequantize_blockwise,
     dequantize_state_dict,
+    quantization_error_sums,
     quantize_blockwise,
     quantize_state_dict,
     relative_error,
@@ -189,3 +190,14 @@ def test_peak_memory_follows_shard_size_not_model_size(tmp_path: Path) -> None:
     index = json.loads((tmp_path / "l8" / "model.safetensors.index.json").read_text())
     assert len(set(index["weight_map"].values())) == 8
     assert len(index["weight_map"]) == 64  # 32 weights + 32 scales
+
+
+def test_error_sums_leave_an_fp32_weight_untouched() -> None:
+    weight = torch.randn(300, 200)
+    original = weight.clone()
+    quantized, scale_inv = quantize_blockwise(weight)
+    err_sq, ref_sq = quantization_error_sums(weight, quantized, scale_inv)
+    assert torch.equal(weight, original)
+    assert ref_sq == pytest.approx(original.pow(2).sum().item(), rel=1e-5)
+    restored = dequantize_blockwise(quantized, scale_inv, torch.float32)
+    assert err_sq == pytest.approx((original - restored).pow(2).sum().item(), rel=1e-4)
