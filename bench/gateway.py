@@ -31,7 +31,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 CLIENT_KEY = "bench-key"
-INFERENCE_CLI = [sys.executable, "-c", "from inference.cli import main; main()"]
+GATEWAY_CLI = [sys.executable, "-m", "inference.gateway.cli"]
 TICKS = os.sysconf("SC_CLK_TCK")
 console = Console(width=170)
 
@@ -173,7 +173,7 @@ def start_gateway(upstream_url: str, upstream_model: str, work: Path, db_url: st
     config.write_text(yaml.safe_dump(gateway_config(upstream_url, upstream_model)))
     env = {"LEXLEDGER_DB__URL": db_url, "LEXLEDGER_GATEWAY__STATE_PATH": str(work / "c.json"),
            "LEXLEDGER_GATEWAY__LEDGER_ENABLED": "true" if db_url else "false"}
-    return Proc("gateway", [*INFERENCE_CLI, "gateway", "--config", str(config)], free_port(),
+    return Proc("gateway", [*GATEWAY_CLI, "gateway", "--config", str(config)], free_port(),
                 env, work)
 
 

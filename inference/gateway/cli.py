@@ -45,3 +45,9 @@ def gateway_stub(
     """Serve a fast fake OpenAI-compatible upstream (benchmarks and tests)."""
     uvicorn.run(StubUpstream(model, chunks), host="127.0.0.1", port=port, log_level="warning",
                 access_log=False, loop="uvloop", http="httptools", lifespan="on")
+
+
+if __name__ == "__main__":
+    # `python -m inference.gateway.cli gateway ...` starts without importing the engine and FP8
+    # tools (torch, transformers) that the combined `lexledger-inference` command loads
+    app()

@@ -22,8 +22,8 @@ import yaml
 
 ADMIN_KEY = "test-admin-key"
 CLIENT_KEY = "sk-test-client"
-# the installed console script's entry point, run with this interpreter
-INFERENCE_CLI = [sys.executable, "-c", "from inference.cli import main; main()"]
+# the gateway commands alone: the combined lexledger-inference CLI also loads torch
+GATEWAY_CLI = [sys.executable, "-m", "inference.gateway.cli"]
 
 
 def free_port() -> int:
@@ -157,7 +157,7 @@ def gateway_factory_fixture(tmp_path: Path, database: str) -> Iterator[GatewayFa
                     "LEXLEDGER_GATEWAY__STATE_PATH": str(state),
                     "LEXLEDGER_GATEWAY__LEDGER_ENABLED": "true" if ledger else "false",
                     "LEXLEDGER_GATEWAY__LEDGER_FLUSH_INTERVAL_S": "0.2", **env}
-        server = _start("gateway", [*INFERENCE_CLI, "gateway", "--config", str(config_path)],
+        server = _start("gateway", [*GATEWAY_CLI, "gateway", "--config", str(config_path)],
                         tmp_path, full_env)
         started.append(server)
         return Gateway(server, config_path, state, full_env)
