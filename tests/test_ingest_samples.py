@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pypdf
 import pytest
 
 from agents.ingest import PageText, chunk_page, extract_pages, inspect_pdf, read_pdf
@@ -190,3 +191,13 @@ def test_read_pdf_gives_the_same_structure_and_pages(samples: dict[str, Path], t
     with read_pdf(path, limits=LIMITS) as reading:
         assert reading.info == inspect_pdf(path, limits=LIMITS)
         assert list(reading) == texts["thai-lease.pdf"]
+
+
+def test_outline_is_the_one_pypdf_reads(samples: dict[str, Path]) -> None:
+    path = samples["services-agreement.pdf"]
+    reader = pypdf.PdfReader(str(path))
+    expected = [
+        {"title": item.title, "page": reader.get_destination_page_number(item) + 1, "level": 1}
+        for item in reader.outline
+    ]
+    assert inspect_pdf(path, limits=LIMITS).outline == expected

@@ -25,7 +25,12 @@ _CID = re.compile(r"\(cid:\d+\)")
 _THAI = re.compile("[\u0e00-\u0e7f]")
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _ODD_SPACES = re.compile("[\u00a0\u2007\u202f\u3000]")
+_CONTROLS_OR_ODD_SPACES = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f\u00a0\u2007\u202f\u3000]")
 _TRAILING_SPACE = re.compile("[ \t]+\n")
+# one scan that says whether a page needs any of the slower checks below
+_UNUSUAL = re.compile(
+    "[\x00-\x08\x0b\x0e-\x1f\x7f\u0e00-\u0e7f\ue000-\uf8ff\ufffd-\uffff\U000f0000-\U0010ffff]"
+)
 _MEANINGFUL = re.compile(r"[^\W_]", re.UNICODE)
 
 # A page with a few bullets in a private-use font is fine; a page where one character in twenty
@@ -70,9 +75,10 @@ def normalize_text(raw: str) -> str:
     them on the raw text first.
     """
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROLS.sub("", text)
-    text = _ODD_SPACES.sub(" ", text)
-    text = _TRAILING_SPACE.sub("\n", text)
+    if _CONTROLS_OR_ODD_SPACES.search(text):
+        text = _ODD_SPACES.sub(" ", _CONTROLS.sub("", text))
+    if " \n" in text or "\t\n" in text:
+        text = _TRAILING_SPACE.sub("\n", text)
     return unicodedata.normalize("NFC", text).strip()
 
 
@@ -83,6 +89,8 @@ def measure(raw: str, *, exact: bool = False) -> PageQuality:
     ``exact`` is asked for or the page holds enough garbage for the garbled ratio to matter:
     counting every letter of every page would cost a third of PDFium's own time.
     """
+    if "(cid:" not in raw and not _UNUSUAL.search(raw):
+        return PageQuality(_count_letters(raw, exact), 0, 0, 0)
     garbage = 0
     if _GARBAGE_CHAR.search(raw):
         garbage += len(_GARBAGE_CHAR.findall(raw))
@@ -92,15 +100,18 @@ def measure(raw: str, *, exact: bool = False) -> PageQuality:
         if cids:
             # a page of (cid:12) is not "full of letters"
             raw = _CID.sub("", raw)
-    if exact or garbage >= GARBAGE_MIN_COUNT:
-        letters = len(_MEANINGFUL.findall(raw))
-    else:
-        letters = sum(1 for _ in islice(_MEANINGFUL.finditer(raw), SCAN_MAX_LETTERS))
+    letters = _count_letters(raw, exact or garbage >= GARBAGE_MIN_COUNT)
     split_sara_am = orphan_marks = 0
     if _THAI.search(raw):
         split_sara_am = thai.count_split_sara_am(raw)
         orphan_marks = thai.count_orphan_marks(unicodedata.normalize("NFC", raw))
     return PageQuality(letters, garbage, split_sara_am, orphan_marks)
+
+
+def _count_letters(text: str, exact: bool) -> int:
+    if exact:
+        return len(_MEANINGFUL.findall(text))
+    return sum(1 for _ in islice(_MEANINGFUL.finditer(text), SCAN_MAX_LETTERS))
 
 
 def gate(raw: str, *, has_images: bool) -> tuple[str, tuple[str, ...], PageQuality]:

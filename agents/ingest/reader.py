@@ -13,7 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from agents.ingest import parsers
+from agents.ingest import parsers, structure
 from agents.ingest.model import PageText, PdfInfo
 from agents.ingest.sandbox import ChildStats, run_isolated
 from app.core.errors import CorruptDocument
@@ -28,7 +28,7 @@ def inspect_pdf(path: Path, *, limits: LimitSettings) -> PdfInfo:
     """
     _require_file(path)
     results = run_isolated(
-        lambda: [parsers.read_structure(path, max_pages=limits.max_pages)],
+        lambda: [structure.read_structure(path, max_pages=limits.max_pages)],
         memory_bytes=limits.parse_memory_bytes,
         timeout_s=limits.parse_timeout_s,
     )
@@ -93,7 +93,7 @@ class PdfReading:
         max_pages = limits.max_pages
 
         def work() -> Iterator[Any]:
-            yield parsers.read_structure(path, max_pages=max_pages)
+            yield structure.read_structure(path, max_pages=max_pages)
             yield from parsers.extract_page_texts(
                 path, max_pages=max_pages, first_page=first_page
             )
