@@ -214,7 +214,7 @@ class GatewayApp:
             gone = asyncio.ensure_future(receive())
             try:
                 async for chunk in opened.rest:
-                    if gone.done():
+                    if gone.done() and gone.result().get("type") == "http.disconnect":
                         outcome.status = 499
                         break
                     await send({"type": "http.response.body", "body": chunk,

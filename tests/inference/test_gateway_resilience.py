@@ -6,6 +6,7 @@ answer the client gets a clean OpenAI error. Also weighted and per-conversation 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -150,3 +151,23 @@ def test_weighted_and_sticky_routing(stubs: Callable[..., Server],
             seen.setdefault(conversation, set()).add(response.headers["x-lexledger-backend"])
     assert all(len(backends) == 1 for backends in seen.values())
     client.close()
+
+
+def test_client_hanging_up_mid_stream_is_metered_as_499(stubs: Callable[..., Server],
+                                                        gateway_factory: GatewayFactory) -> None:
+    slow = stubs()
+    set_mode(slow, chunk_delay_ms=150)  # 16 chunks: about 2.4 s for the whole answer
+    config = {"backends": {"only": stub_backend(slow)},
+              "routes": {"deepseek-v3": {"backends": {"only": 1}}}, "keys": [client_key()]}
+    gateway = gateway_factory(config)
+    body = {"model": "deepseek-v3", "messages": MESSAGES, "stream": True}
+    with httpx.stream("POST", gateway.base_url + "/chat/completions", json=body, timeout=10,
+                      headers={"Authorization": f"Bearer {CLIENT_KEY}"}) as response:
+        lines = response.iter_lines()
+        assert next(lines).startswith("data: ")
+    # the gateway notices at its next chunk and stops relaying
+    deadline = time.monotonic() + 5
+    metric = 'lexledger_gateway_requests_total{backend="only",model="deepseek-v3",status="499"}'
+    while metric not in httpx.get(gateway.url + "/metrics").text:
+        assert time.monotonic() < deadline, "the hang-up was never metered"
+        time.sleep(0.1)
