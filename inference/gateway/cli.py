@@ -14,7 +14,7 @@ import uvicorn
 from app.core.settings import get_settings
 from inference.gateway.app import create_app
 from inference.gateway.config import load_config
-from inference.gateway.stub import StubUpstream
+from inference.gateway.stub import serve as serve_stub
 
 app = typer.Typer()
 
@@ -33,7 +33,9 @@ def gateway(
     gateway_config = load_config(config or settings.gateway.config_path)
     uvicorn.run(create_app(gateway_config, settings), host=host or settings.gateway.host,
                 port=port or settings.gateway.port, log_level=log_level, access_log=False,
-                loop="uvloop", http="httptools", lifespan="on")
+                loop="uvloop", http="httptools", lifespan="on",
+                # the gateway reads no client address, so uvicorn need not parse forwarding headers
+                proxy_headers=False)
 
 
 @app.command("gateway-stub")
@@ -43,8 +45,7 @@ def gateway_stub(
     chunks: Annotated[int, typer.Option(help="tokens per answer")] = 16,
 ) -> None:
     """Serve a fast fake OpenAI-compatible upstream (benchmarks and tests)."""
-    uvicorn.run(StubUpstream(model, chunks), host="127.0.0.1", port=port, log_level="warning",
-                access_log=False, loop="uvloop", http="httptools", lifespan="on")
+    serve_stub(port, model, chunks)
 
 
 if __name__ == "__main__":

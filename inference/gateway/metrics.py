@@ -5,6 +5,8 @@ status per route; and the usage ledger's backlog."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from inference.gateway.canary import CanaryController, CanaryStatus
@@ -51,6 +53,30 @@ class GatewayMetrics:
                                     "Usage rows waiting to be written", registry=r)
         self.ledger_failed_flushes = Gauge("lexledger_gateway_ledger_failed_flushes",
                                            "Usage ledger batch writes that failed", registry=r)
+        self._children: dict[tuple[str, str, int], tuple[Any, ...]] = {}
+
+    def request_done(self, model: str, backend: str, status: int, latency_s: float,
+                     ttft_s: float | None, prompt_tokens: int, completion_tokens: int,
+                     cost_usd: float) -> None:
+        """Counts one finished chat request."""
+        key = (model, backend, status)
+        children = self._children.get(key)
+        if children is None:
+            # label lookups hash and validate every call; cache the children per label set
+            children = self._children[key] = (
+                self.requests.labels(model, backend, str(status)),
+                self.latency.labels(backend), self.ttft.labels(backend),
+                self.tokens.labels(backend, "input"), self.tokens.labels(backend, "output"),
+                self.cost.labels(backend))
+        requests, latency, ttft, tokens_in, tokens_out, cost = children
+        requests.inc()
+        latency.observe(latency_s)
+        if ttft_s is not None:
+            ttft.observe(ttft_s)
+        if prompt_tokens or completion_tokens:
+            tokens_in.inc(prompt_tokens)
+            tokens_out.inc(completion_tokens)
+            cost.inc(cost_usd)
 
     def observe_canary(self, canary: CanaryController) -> None:
         self.canary_percent.labels(canary.route, canary.backend).set(canary.percent)

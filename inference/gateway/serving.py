@@ -260,16 +260,10 @@ class ChatCompletionsService:
             if backend is not None else 0.0
         await self.quotas.release(ctx.key, outcome.prompt_tokens + outcome.completion_tokens,
                                   cost)
-        label = outcome.backend or "none"
-        m = self.metrics
-        m.requests.labels(model, label, str(outcome.status)).inc()
-        m.latency.labels(label).observe(latency_ms / 1000)
-        if outcome.ttft_ms is not None:
-            m.ttft.labels(label).observe(outcome.ttft_ms / 1000)
-        if outcome.prompt_tokens or outcome.completion_tokens:
-            m.tokens.labels(label, "input").inc(outcome.prompt_tokens)
-            m.tokens.labels(label, "output").inc(outcome.completion_tokens)
-            m.cost.labels(label).inc(cost)
+        self.metrics.request_done(
+            model, outcome.backend or "none", outcome.status, latency_ms / 1000,
+            outcome.ttft_ms / 1000 if outcome.ttft_ms is not None else None,
+            outcome.prompt_tokens, outcome.completion_tokens, cost)
         if self.ledger is not None:
             self.ledger.record(UsageEvent(
                 request_id=ctx.request_id, key_name=ctx.key.name, model=model,

@@ -130,12 +130,18 @@ async def _send(send: Send, status: int, body: bytes,
     await send({"type": "http.response.body", "body": body})
 
 
+def serve(port: int, model: str = "stub-model", chunks: int = 16) -> None:
+    """Runs the stub upstream on 127.0.0.1:PORT until interrupted."""
+    uvicorn.run(StubUpstream(model, chunks), host="127.0.0.1", port=port, log_level="warning",
+                access_log=False, loop="uvloop", http="httptools", lifespan="on",
+                proxy_headers=False)
+
+
 def main(port: Annotated[int, typer.Option(help="loopback port to listen on")],
          model: Annotated[str, typer.Option(help="model name the stub reports")] = "stub-model",
          chunks: Annotated[int, typer.Option(help="tokens per streamed answer")] = 16) -> None:
     """Runs the stub upstream on 127.0.0.1:PORT."""
-    uvicorn.run(StubUpstream(model, chunks), host="127.0.0.1", port=port, log_level="warning",
-                access_log=False, loop="uvloop", http="httptools", lifespan="on")
+    serve(port, model, chunks)
 
 
 if __name__ == "__main__":
