@@ -19,7 +19,7 @@ from inference.engine.profiles import (
     load_profiles,
     profile_names,
 )
-from inference.engine.validate import check_profiles
+from inference.engine.validate import NodeVerdict, check_profiles
 
 GPU_PROFILES = ["deepseek-v3-fp8-h100-2x8", "deepseek-v3-fp8-h200-latency",
                 "deepseek-v3-fp8-h200-throughput"]
@@ -109,27 +109,14 @@ def test_profile_file_must_match_its_name(tmp_path: Path) -> None:
         load_profile("deepseek-v3-fp8-a100", tmp_path)
 
 
-@pytest.mark.vllm
-def test_installed_vllm_accepts_every_profile(vllm_venv: Path) -> None:
-    verdicts = check_profiles(load_profiles(), venv=vllm_venv)
-    assert {(v.profile, v.node_rank) for v in verdicts} == {
-        (name, 0) for name in [*GPU_PROFILES, "tiny-cpu"]} | {("deepseek-v3-fp8-h100-2x8", 1)}
-    rejected = {f"{v.profile}#{v.node_rank}": v.problems for v in verdicts if not v.ok}
-    assert rejected == {}
-    gpus = {v.profile: v.gpus for v in verdicts if v.node_rank == 0}
-    assert gpus["deepseek-v3-fp8-h200-latency"] == 8
-    assert gpus["deepseek-v3-fp8-h200-throughput"] == 8
-    assert gpus["deepseek-v3-fp8-h100-2x8"] == 8
-
-
-@pytest.mark.vllm
-def test_installed_vllm_reports_what_it_would_reject(vllm_venv: Path) -> None:
+def _broken_variants() -> list[ServingProfile]:
+    """Profiles vLLM must reject, each with one mistake a deployment could really make."""
     base = load_profile("deepseek-v3-fp8-h200-latency")
 
     def variant(name: str, **changes: object) -> ServingProfile:
         return base.model_copy(update={"name": name, **changes})
 
-    broken = [
+    return [
         variant("renamed-flag", args={**base.args, "enable-expert-paralel": True}),
         variant("bad-kv-dtype", kv_cache_dtype="fp7"),
         variant("unknown-parser", tool_call_parser="deepseek_v9"),
@@ -137,11 +124,34 @@ def test_installed_vllm_reports_what_it_would_reject(vllm_venv: Path) -> None:
         variant("too-few-gpus", args={**base.args, "tensor-parallel-size": 4}),
         variant("auto-tools-without-parser", tool_call_parser=""),
     ]
-    verdicts = {v.profile: " ".join(v.problems)
-                for v in check_profiles(broken, venv=vllm_venv)}
-    assert "enable-expert-paralel" in verdicts["renamed-flag"]
-    assert "fp7" in verdicts["bad-kv-dtype"]
-    assert "deepseek_v9" in verdicts["unknown-parser"]
-    assert "VLLM_USE_DEEP_GEMMM" in verdicts["unknown-env"]
-    assert "4 GPU worker(s)" in verdicts["too-few-gpus"]
-    assert "tool-call-parser" in verdicts["auto-tools-without-parser"]
+
+
+@pytest.fixture(scope="module")
+def verdicts(vllm_venv: Path) -> dict[tuple[str, int], NodeVerdict]:
+    """vLLM's verdicts on the checked profiles and the broken variants, from one vLLM start."""
+    return {(v.profile, v.node_rank): v
+            for v in check_profiles([*load_profiles(), *_broken_variants()], venv=vllm_venv)}
+
+
+@pytest.mark.vllm
+def test_installed_vllm_accepts_every_profile(
+        verdicts: dict[tuple[str, int], NodeVerdict]) -> None:
+    checked = {key: v for key, v in verdicts.items() if key[0] in profile_names()}
+    assert set(checked) == {(name, 0) for name in [*GPU_PROFILES, "tiny-cpu"]} | {
+        ("deepseek-v3-fp8-h100-2x8", 1)}
+    rejected = {f"{name}#{rank}": v.problems for (name, rank), v in checked.items() if not v.ok}
+    assert rejected == {}
+    for name in GPU_PROFILES:
+        assert checked[(name, 0)].gpus == 8
+
+
+@pytest.mark.vllm
+def test_installed_vllm_reports_what_it_would_reject(
+        verdicts: dict[tuple[str, int], NodeVerdict]) -> None:
+    problems = {name: " ".join(v.problems) for (name, _), v in verdicts.items()}
+    assert "enable-expert-paralel" in problems["renamed-flag"]
+    assert "fp7" in problems["bad-kv-dtype"]
+    assert "deepseek_v9" in problems["unknown-parser"]
+    assert "VLLM_USE_DEEP_GEMMM" in problems["unknown-env"]
+    assert "4 GPU worker(s)" in problems["too-few-gpus"]
+    assert "tool-call-parser" in problems["auto-tools-without-parser"]
