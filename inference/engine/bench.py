@@ -113,6 +113,10 @@ async def _one_request(client: httpx.AsyncClient, config: BenchConfig,
                 if data == "[DONE]":
                     break
                 chunk = json.loads(data)
+                if "error" in chunk:
+                    # a failure after the 200 header arrives as an error event in the stream
+                    return RequestSample(latency_s=time.perf_counter() - started,
+                                         ttft_s=ttft, error="stream error")
                 if chunk.get("usage"):
                     usage = chunk["usage"]
                 if ttft is None and any(

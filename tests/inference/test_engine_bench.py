@@ -5,6 +5,10 @@ errors) against the real vLLM CPU server, and its derived numbers follow from th
 from __future__ import annotations
 
 import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
 import pytest
@@ -77,6 +81,43 @@ def test_failures_are_counted_as_errors(vllm_server: VllmServer) -> None:
     assert report.error_rate == 1.0
     assert report.errors == {"HTTP 404": 4}
     assert report.latency_percentile(50) is None
+
+
+@pytest.fixture
+def failing_stream_server() -> Iterator[str]:
+    """An endpoint that starts a 200 stream, sends one token, then an error event (what vLLM
+    does when a request fails after its headers went out)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            chunk = {"object": "chat.completion.chunk",
+                     "choices": [{"index": 0, "delta": {"content": "The"}}]}
+            error = {"error": {"message": "engine died", "type": "InternalServerError",
+                               "code": 500}}
+            for event in (chunk, error):
+                self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+            self.wfile.write(b"data: [DONE]\n\n")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+def test_error_event_inside_a_stream_is_an_error(failing_stream_server: str) -> None:
+    config = BenchConfig(base_url=failing_stream_server, model="m", concurrency=1, requests=2,
+                         warmup=0, timeout_s=5)
+    report = asyncio.run(run_bench(config))
+    assert report.errors == {"stream error": 2}
+    assert all(s.ttft_s is not None for s in report.samples)
 
 
 def test_unreachable_endpoint_is_all_errors(unused_port: int) -> None:
