@@ -15,7 +15,7 @@ from limits import RateLimitItemPerMinute
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
-from app.core.errors import AuthenticationFailed, NotFound, RateLimited
+from app.core.errors import AuthenticationFailed, RateLimited
 from inference.gateway.config import KeyConfig, hash_key
 from inference.gateway.protocol import GatewayError
 
@@ -55,13 +55,6 @@ class KeyRegistry:
         if key is None:
             raise GatewayError(AuthenticationFailed("incorrect API key provided"))
         return key
-
-    @staticmethod
-    def check_model(key: KeyConfig, model: str) -> None:
-        if key.models is not None and model not in key.models:
-            raise GatewayError(NotFound(f"the model '{model}' does not exist or this key "
-                                        "does not have access to it"),
-                               code="model_not_found", param="model")
 
 
 class QuotaEnforcer:

@@ -99,6 +99,7 @@ class ChatCompletionsService:
                              attempt: Callable[[Backend], Awaitable[T]]) -> T:
         retry = self.config.retry
         candidates = route.candidates(ctx.conversation_id)
+        first_choice = candidates[0]
         tried: set[str] = set()
         last: UpstreamFailure | None = None
         for number in range(retry.max_attempts):
@@ -128,7 +129,7 @@ class ChatCompletionsService:
                 self.health[name].record_success()
                 outcome.backend = name
                 raise
-            if name != candidates[0] or number > 0:
+            if name != first_choice:
                 self.metrics.fallbacks.labels(route.model).inc()
             outcome.backend = name
             return result

@@ -76,6 +76,8 @@ def test_failing_backend_falls_back_then_cools_down(stubs: Callable[..., Server]
     assert stub_requests(bad) == 2
     metrics = httpx.get(gateway.url + "/metrics").text
     assert 'lexledger_gateway_cooldowns_total{backend="primary"} 1.0' in metrics
+    # only the two requests that first tried the primary count as fallbacks
+    assert 'lexledger_gateway_fallbacks_total{model="deepseek-v3"} 2.0' in metrics
 
 
 def test_stream_failing_before_first_token_is_served_by_fallback(
