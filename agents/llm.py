@@ -25,6 +25,9 @@ from app.core.settings import LLMSettings, get_settings
 UNPARSABLE = (ValueError, openai.LengthFinishReasonError, openai.ContentFilterFinishReasonError)
 StructuredMethod = Literal["json_schema", "function_calling"]
 Check = Callable[[Any], str | None]
+# a bound on every answer: structured answers are short, and a random-weight development model
+# would otherwise write until the context is full
+MAX_ANSWER_TOKENS = 800
 # transport failures and server-side errors: the endpoint is not answering usefully
 UNAVAILABLE = (openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError,
                openai.RateLimitError)
@@ -38,6 +41,7 @@ def chat_model(*, settings: LLMSettings | None = None,
     llm = settings or get_settings().llm
     return ChatOpenAI(model=llm.model, base_url=llm.base_url, api_key=llm.api_key,
                       timeout=llm.timeout_s, max_retries=llm.max_retries, temperature=0,
+                      max_tokens=MAX_ANSWER_TOKENS,
                       http_client=http_client, http_async_client=http_async_client)
 
 

@@ -135,7 +135,7 @@ def pick(rules: dict[str, Callable[[Any], bool]]) -> Reply:
         for field, offered in listing(body).items():
             rule = rules.get(field, lambda _: True)
             n = next((c["n"] for c in offered["candidates"] if rule(c["value"])), -1)
-            quote = offered["candidates"][max(n, 0)]["passage"].strip()[:40]
+            quote = offered["candidates"][max(n, 0)]["words"]
             choices.append({"field": field, "candidate": n, "quote": quote})
         return {"choices": choices}
     return reply

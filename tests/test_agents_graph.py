@@ -68,7 +68,7 @@ def test_an_invalid_answer_is_sent_back_once_with_the_reason(contract):
     assert script.steps().count("FieldChoices") == 2
     retry = [r for r in script.requests if r.get("response_format", {}).get(
         "json_schema", {}).get("name") == "FieldChoices"][1]
-    assert "quote is not in candidate" in retry["messages"][-1]["content"]
+    assert "the quote is not candidate" in retry["messages"][-1]["content"]
     choose = next(c for c in state["llm_log"] if c["step"] == "legal.choose_fields")
     assert (choose["status"], choose["attempts"]) == ("ok", 2)
     assert fields(state)["effective_date"]["source"] == "model"

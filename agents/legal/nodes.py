@@ -35,24 +35,26 @@ from agents.legal.tools import (
     ranked,
 )
 from agents.llm import AgentContext, Answer, ask, model_unavailable
-from agents.verify.grounding import Summary, quote_in, summary_check
+from agents.verify.grounding import Summary, quote_states, summary_check
 from app.core.errors import UpstreamUnavailable
 
 CHOOSABLE = ("title", "agreement_date", "effective_date", "expiration_date", "term",
              "governing_law", "rent", "premises", "contract_value")
 SINGLE_FIELDS = ("renewal", "liability_cap", "payment_terms", "renewal_notice",
                  "termination_notice")
-CONTEXT_CHARS = 160
+CONTEXT_CHARS = 100
+OPTIONS_PER_FIELD = 4
 
 
 class FieldChoice(BaseModel):
-    field: str = Field(description="the field name, as given")
+    field: str = Field(description="the field name, as given", max_length=40)
     candidate: int = Field(description="the chosen candidate's number n, or -1 if none is right")
-    quote: str = Field(description="words copied exactly from the chosen candidate's passage")
+    quote: str = Field(description="the words of the chosen candidate's passage that state its "
+                                   "value, copied exactly", max_length=160)
 
 
 class FieldChoices(BaseModel):
-    choices: list[FieldChoice]
+    choices: list[FieldChoice] = Field(max_length=len(CHOOSABLE))
 
 
 async def find_candidates(state: LegalState) -> dict[str, Any]:
@@ -79,7 +81,7 @@ async def choose_fields(state: LegalState, runtime: Runtime[AgentContext]) -> di
     records whether the model or the rules decided it, and why the rules did."""
     pages = dict(_pages(state))
     candidates = state["legal_candidates"]
-    options = {field: [_option(c, pages) for c in candidates[field]]
+    options = {field: [_option(c, pages) for c in candidates[field][:OPTIONS_PER_FIELD]]
                for field in CHOOSABLE if candidates.get(field)}
     picks: dict[str, int] = {}
     answer = Answer(status="disabled", model=runtime.context.model, error="nothing to choose")
@@ -174,7 +176,7 @@ def _option(candidate: dict[str, Any], pages: dict[int, str]) -> dict[str, Any]:
     cite = candidate["citations"][0]
     text = pages.get(cite["page"], "")
     start = max(0, cite["start"] - CONTEXT_CHARS)
-    return {"value": candidate["value"], "page": cite["page"],
+    return {"value": candidate["value"], "page": cite["page"], "text": cite["text"],
             "context": text[start:cite["end"] + CONTEXT_CHARS]}
 
 
@@ -190,10 +192,11 @@ def _choice_problem(answer: FieldChoices, options: dict[str, list[dict[str, Any]
             problems.append(f"unknown field {choice.field!r}")
         elif not -1 <= choice.candidate < len(items):
             problems.append(f"{choice.field}: no candidate {choice.candidate}")
-        elif choice.candidate >= 0 and not quote_in(choice.quote,
-                                                    items[choice.candidate]["context"]):
-            problems.append(f"{choice.field}: the quote is not in candidate "
-                            f"{choice.candidate}'s passage")
+        elif choice.candidate >= 0 and not quote_states(
+                choice.quote, items[choice.candidate]["context"],
+                items[choice.candidate]["text"]):
+            problems.append(f"{choice.field}: the quote is not candidate "
+                            f"{choice.candidate}'s words in its passage")
     return "; ".join(problems) or None
 
 

@@ -13,7 +13,8 @@ CHOOSE_SYSTEM = (
     "You review contracts and leases (English and Thai). For each field you get numbered "
     "candidate values, each with the passage it was read from. Choose the candidate that is "
     "the correct value of the field, or -1 when none is. Quote, exactly as written in that "
-    "candidate's passage, the words that show it is right. Answer with JSON only."
+    "candidate's passage, the words that state its value (its 'words', with any words around "
+    "them that show it is the right one). Answer with JSON only."
 )
 SUMMARY_SYSTEM = (
     "You write a short summary of an agreement for a lawyer, in the document's language, from "
@@ -39,7 +40,8 @@ def choose_messages(options: dict[str, list[dict[str, Any]]]) -> list[BaseMessag
     listing = {
         field: {"meaning": FIELD_DESCRIPTIONS.get(field, field),
                 "candidates": [{"n": n, "value": o["value"], "page": o["page"],
-                                "passage": o["context"]} for n, o in enumerate(items)]}
+                                "words": o["text"], "passage": o["context"]}
+                               for n, o in enumerate(items)]}
         for field, items in options.items()}
     return [SystemMessage(CHOOSE_SYSTEM), HumanMessage(
         "Fields and candidates:\n" + json.dumps(listing, ensure_ascii=False, indent=1))]

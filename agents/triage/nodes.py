@@ -17,6 +17,8 @@ from agents.verify.grounding import quote_in
 from app.core.errors import UpstreamUnavailable
 
 DocType = Literal["contract", "lease", "nda", "financial_report", "other"]
+# long enough that only text copied from the document passes
+QUOTE_MIN_CHARS = 12
 _SCRIPTS = {"th": re.compile(r"[\u0e00-\u0e7f]"), "ja": re.compile(r"[\u3040-\u30ff]"),
             "zh": re.compile(r"[\u4e00-\u9fff]"), "en": re.compile(r"[A-Za-z]")}
 
@@ -26,7 +28,7 @@ class DocumentType(BaseModel):
 
     doc_type: DocType = Field(description="the document's type")
     quote: str = Field(description="a short quote copied exactly from the document that "
-                                   "shows the type")
+                                   "shows the type", max_length=160)
 
 
 def detect_language(pages: list[tuple[int, str]]) -> str:
@@ -58,8 +60,8 @@ async def triage(state: TriageState, runtime: Runtime[AgentContext]) -> dict[str
             answer = await ask(
                 runtime.context, DocumentType,
                 prompts.triage_messages(opening, rules.doc_type), method="function_calling",
-                check=lambda value: None if quote_in(value.quote, opening)
-                else "the quote is not in the document")
+                check=lambda value: None if quote_in(value.quote, opening, QUOTE_MIN_CHARS)
+                else f"the quote is not {QUOTE_MIN_CHARS}+ characters of the document")
         except UpstreamUnavailable as exc:
             answer = Answer(status="unavailable", model=runtime.context.model, error=str(exc))
     citations = [{"page": e.page, "start": e.start, "end": e.end, "text": e.text}

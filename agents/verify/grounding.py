@@ -17,19 +17,30 @@ _TOKEN = re.compile(r"[0-9][0-9,.]*[0-9]|[0-9]|[^\W\d_]{4,}")
 
 
 class SummarySentence(BaseModel):
-    text: str = Field(description="one sentence of the summary")
-    pages: list[int] = Field(description="the pages this sentence's facts come from")
+    text: str = Field(description="one sentence of the summary", max_length=240)
+    pages: list[int] = Field(description="the pages this sentence's facts come from",
+                             max_length=3)
 
 
 class Summary(BaseModel):
-    sentences: list[SummarySentence] = Field(description="two to five sentences")
+    sentences: list[SummarySentence] = Field(description="two to five sentences", max_length=5)
 
 
-def quote_in(quote: str, passage: str) -> bool:
-    """Whether ``quote`` (at least three characters) appears in ``passage``, compared after
-    normalising whitespace, Unicode and case."""
+def quote_in(quote: str, passage: str, min_chars: int = 3) -> bool:
+    """Whether ``quote`` (at least ``min_chars`` characters) appears in ``passage``, compared
+    after normalising whitespace, Unicode and case."""
     wanted = normalize_for_match(quote)
-    return len(wanted) >= 3 and wanted in normalize_for_match(passage)
+    return len(wanted) >= min_chars and wanted in normalize_for_match(passage)
+
+
+def quote_states(quote: str, passage: str, stated: str) -> bool:
+    """Whether ``quote`` is from ``passage`` and covers the words ``stated`` (the span a value
+    was read from), or is at least eight characters of those words: a quote that merely occurs
+    somewhere nearby does not ground a choice."""
+    wanted, span = normalize_for_match(quote), normalize_for_match(stated)
+    if not quote_in(quote, passage):
+        return False
+    return span in wanted or (len(wanted) >= 8 and wanted in span)
 
 
 def _tokens(text: str) -> set[str]:
