@@ -61,7 +61,11 @@ class QuotaEnforcer:
     """Per-key limits and budgets for one gateway process."""
 
     def __init__(self, storage_uri: str) -> None:
-        storage = storage_from_string(storage_uri)
+        options: dict[str, str] = {}
+        if storage_uri.startswith("async+redis"):
+            # redis-py's asyncio client (already a dependency) instead of the default coredis
+            options = {"implementation": "redispy", "key_prefix": "lexledger-gateway"}
+        storage = storage_from_string(storage_uri, **options)
         self._requests = MovingWindowRateLimiter(storage)
         self._tokens = FixedWindowRateLimiter(storage)
         self._request_items: dict[int, RateLimitItemPerMinute] = {}

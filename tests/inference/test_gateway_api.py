@@ -7,6 +7,7 @@ cost summary per key, day and backend."""
 from __future__ import annotations
 
 import concurrent.futures
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -196,3 +197,22 @@ def test_usage_ledger_summary_per_key_day_backend(stub: Server,
     metrics = httpx.get(gateway.url + "/metrics").text
     assert 'lexledger_gateway_requests_total{backend="local",model="deepseek-v3",status="200"}' \
         in metrics
+
+
+def test_replicas_share_rate_limits_through_redis(stub: Server,
+                                                  gateway_factory: GatewayFactory) -> None:
+    config = single_backend_config(stub)
+    # a fresh key name per run: the counters live in the shared Redis
+    config["keys"] = [{"name": f"shared-{uuid.uuid4().hex[:8]}", "key": CLIENT_KEY,
+                       "requests_per_minute": 3}]
+    redis = {"LEXLEDGER_GATEWAY__LIMITS_STORAGE_URI": "async+redis://127.0.0.1:6379/0"}
+    replicas = [gateway_factory(config, **redis) for _ in range(2)]
+    answered = 0
+    for attempt in range(6):
+        try:
+            client(replicas[attempt % 2]).chat.completions.create(model="deepseek-v3",
+                                                                  messages=MESSAGES)
+            answered += 1
+        except openai.RateLimitError:
+            pass
+    assert answered == 3  # one budget of 3 per minute across both replicas, not 3 each
