@@ -4,7 +4,8 @@ against the fast stub upstream (where the gateway's overhead is all there is to 
 the real vLLM CPU server on the tiny model. It prints added latency (p50, p99), time to the first
 streamed chunk, throughput and the gateway process's CPU milliseconds per request, next to the
 LiteLLM proxy's numbers measured on the same kind of machine. Run:
-``python bench/gateway.py [--no-vllm] [--scale 0.5]``."""
+``python bench/gateway.py [--no-stub] [--no-vllm] [--scale 0.5]``. The CPU column is the
+gateway process's user+system time during a run, less its idle rate, per request."""
 
 from __future__ import annotations
 
@@ -144,14 +145,25 @@ async def _load(base_url: str, model: str, key: str, stream: bool, concurrency: 
     return latencies, firsts, errors, wall
 
 
+def idle_cpu_rate(proc: Proc, seconds: float = 2.0) -> float:
+    """CPU seconds per second the process burns with no traffic (timers, ledger loop)."""
+    before = proc.cpu_seconds()
+    time.sleep(seconds)
+    return (proc.cpu_seconds() - before) / seconds
+
+
 def measure(upstream: str, path: str, base_url: str, model: str, stream: bool,
-            concurrency: int, requests: int, max_tokens: int, cpu_of: Proc | None) -> Cell:
+            concurrency: int, requests: int, max_tokens: int, cpu_of: Proc | None,
+            idle_rate: float = 0.0) -> Cell:
     asyncio.run(_load(base_url, model, CLIENT_KEY, stream, concurrency,
                       max(4, requests // 10), max_tokens))  # warm connections and caches
     cpu_before = cpu_of.cpu_seconds() if cpu_of else 0.0
     latencies, firsts, errors, wall = asyncio.run(
         _load(base_url, model, CLIENT_KEY, stream, concurrency, requests, max_tokens))
-    cpu = (cpu_of.cpu_seconds() - cpu_before) * 1000 / requests if cpu_of else None
+    # per-request CPU without the idle background work, which slow upstreams would spread
+    # over few requests
+    cpu = max(0.0, (cpu_of.cpu_seconds() - cpu_before - idle_rate * wall)) * 1000 / requests \
+        if cpu_of else None
     ms = np.array(latencies) * 1000 if latencies else np.array([float("nan")])
     return Cell(upstream, path, stream, concurrency, requests, errors,
                 float(np.percentile(ms, 50)), float(np.percentile(ms, 99)),
@@ -183,6 +195,7 @@ def run_upstream(name: str, upstream_url: str, upstream_model: str, work: Path, 
     gateway = start_gateway(upstream_url, upstream_model, work, db_url)
     task = progress.add_task(f"{name}", total=len(sizes) * 4)
     try:
+        idle = idle_cpu_rate(gateway)
         for stream in (False, True):
             for concurrency, requests in sizes.items():
                 cells.append(measure(name, "direct", upstream_url, upstream_model, stream,
@@ -190,7 +203,7 @@ def run_upstream(name: str, upstream_url: str, upstream_model: str, work: Path, 
                 progress.advance(task)
                 cells.append(measure(name, "gateway", f"http://127.0.0.1:{gateway.port}/v1",
                                      "deepseek-v3", stream, concurrency, requests, max_tokens,
-                                     gateway))
+                                     gateway, idle))
                 progress.advance(task)
     finally:
         gateway.stop()
@@ -273,6 +286,7 @@ class LedgerDatabase:
 
 
 def main(
+    stub: Annotated[bool, typer.Option(help="measure against the fast stub upstream")] = True,
     vllm: Annotated[bool, typer.Option(help="also measure against the vLLM CPU server")] = True,
     vllm_base_url: Annotated[str | None, typer.Option(
         help="an already running vLLM /v1 URL (default: start the tiny-cpu profile)")] = None,
@@ -287,7 +301,8 @@ def main(
     work = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
     database = LedgerDatabase(pg_admin_dsn)
     with database as db_url:
-        cells = run_all(work, db_url if ledger else "", vllm, vllm_base_url, vllm_model, scale)
+        cells = run_all(work, db_url if ledger else "", stub, vllm, vllm_base_url, vllm_model,
+                        scale)
         if database.url and ledger:
             console.print(f"usage ledger rows written during the run: {database.rows()}")
     console.print(table(cells))
@@ -296,19 +311,20 @@ def main(
         json_out.write_text(json.dumps([asdict(c) for c in cells], indent=2))
 
 
-def run_all(work: Path, db_url: str, vllm: bool, vllm_base_url: str | None, vllm_model: str,
-            scale: float) -> list[Cell]:
+def run_all(work: Path, db_url: str, stub: bool, vllm: bool, vllm_base_url: str | None,
+            vllm_model: str, scale: float) -> list[Cell]:
     cells: list[Cell] = []
     stub_sizes = {c: max(8, int(n * scale)) for c, n in ((1, 400), (16, 1600), (64, 2400))}
-    vllm_sizes = {c: max(4, int(n * scale)) for c, n in ((1, 16), (16, 64), (64, 128))}
+    vllm_sizes = {c: max(4, int(n * scale)) for c, n in ((1, 32), (16, 64), (64, 128))}
     with Progress(console=console) as progress:
-        stub = Proc("stub", [sys.executable, "-m", "inference.gateway.stub", "--chunks", "16"],
-                    free_port(), {}, work)
-        try:
-            cells += run_upstream("stub", f"http://127.0.0.1:{stub.port}/v1", "stub-model",
-                                  work, db_url, stub_sizes, 16, progress)
-        finally:
-            stub.stop()
+        if stub:
+            server = Proc("stub", [sys.executable, "-m", "inference.gateway.stub", "--chunks",
+                                   "16"], free_port(), {}, work)
+            try:
+                cells += run_upstream("stub", f"http://127.0.0.1:{server.port}/v1",
+                                      "stub-model", work, db_url, stub_sizes, 16, progress)
+            finally:
+                server.stop()
         if vllm:
             engine = None
             url = vllm_base_url
