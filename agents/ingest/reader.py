@@ -15,7 +15,8 @@ from typing import Any
 
 from agents.ingest import parsers, structure
 from agents.ingest.model import PageText, PdfInfo
-from agents.ingest.sandbox import ChildStats, run_isolated
+from agents.ingest.resident import parse_in_resident
+from agents.ingest.sandbox import ChildStats
 from app.core.errors import CorruptDocument
 from app.core.settings import LimitSettings
 
@@ -27,13 +28,15 @@ def inspect_pdf(path: Path, *, limits: LimitSettings) -> PdfInfo:
     ``ResourceLimitExceeded`` with a message fit to store as the document's failure reason.
     """
     _require_file(path)
-    results = run_isolated(
-        lambda: [structure.read_structure(path, max_pages=limits.max_pages)],
+    results = parse_in_resident(
+        _structure_work,
+        (path, limits.max_pages),
         memory_bytes=limits.parse_memory_bytes,
         timeout_s=limits.parse_timeout_s,
+        stats=ChildStats(),
     )
-    info: PdfInfo = next(iter(results))
-    for _ in results:  # drain to the child's "done" so it is reaped cleanly
+    info: PdfInfo = next(results)
+    for _ in results:  # read on to the child's "done" so it stays ready for the next document
         pass
     return info
 
@@ -60,9 +63,9 @@ class PageExtraction:
 
     def __iter__(self) -> Iterator[PageText]:
         _require_file(self.path)
-        path, max_pages, first_page = self.path, self.limits.max_pages, self.first_page
-        yield from run_isolated(
-            lambda: parsers.extract_page_texts(path, max_pages=max_pages, first_page=first_page),
+        yield from parse_in_resident(
+            _pages_work,
+            (self.path, self.limits.max_pages, self.first_page),
             memory_bytes=self.limits.parse_memory_bytes,
             timeout_s=self.limits.parse_timeout_s,
             stats=self.stats,
@@ -90,16 +93,9 @@ class PdfReading:
     def __init__(self, path: Path, *, limits: LimitSettings, first_page: int = 1) -> None:
         _require_file(path)
         self.stats = ChildStats()
-        max_pages = limits.max_pages
-
-        def work() -> Iterator[Any]:
-            yield structure.read_structure(path, max_pages=max_pages)
-            yield from parsers.extract_page_texts(
-                path, max_pages=max_pages, first_page=first_page
-            )
-
-        self._items = run_isolated(
-            work,
+        self._items = parse_in_resident(
+            _document_work,
+            (path, limits.max_pages, first_page),
             memory_bytes=limits.parse_memory_bytes,
             timeout_s=limits.parse_timeout_s,
             stats=self.stats,
@@ -123,6 +119,22 @@ class PdfReading:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+# The work functions travel to the resident child by name, so they live at module level.
+
+
+def _structure_work(path: Path, max_pages: int) -> Iterator[PdfInfo]:
+    yield structure.read_structure(path, max_pages=max_pages)
+
+
+def _pages_work(path: Path, max_pages: int, first_page: int) -> Iterator[PageText]:
+    return parsers.extract_page_texts(path, max_pages=max_pages, first_page=first_page)
+
+
+def _document_work(path: Path, max_pages: int, first_page: int) -> Iterator[Any]:
+    yield structure.read_structure(path, max_pages=max_pages)
+    yield from parsers.extract_page_texts(path, max_pages=max_pages, first_page=first_page)
 
 
 def _require_file(path: Path) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import faulthandler
+import fcntl
 import gc
 import math
 import os
@@ -25,16 +26,21 @@ import signal
 import struct
 import time
 import tracemalloc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from app.core import errors
 
 _HEADER = struct.Struct("!I")
-_ITEM, _ERROR, _DONE = "item", "error", "done"
+ITEM, ERROR, DONE = "item", "error", "done"
 _PR_SET_PDEATHSIG = 1
 _MIB = 1024 * 1024
+# A child that can write a short document's pages without blocking finishes it in one time slice;
+# on a busy machine every hand-over between the two processes costs a scheduling delay.
+PIPE_BYTES = _MIB
+# the caller reads in slices of this much: a few pages at a time, never the whole pipe
+_READ_BYTES = 256 * 1024
 
 
 @dataclass
@@ -53,14 +59,14 @@ def run_isolated(
     memory_bytes: int,
     timeout_s: float,
     stats: ChildStats | None = None,
-) -> Iterator[Any]:
+) -> Generator[Any, None, None]:
     """Run ``work()`` in a forked child and yield each item it produces, in order.
 
     ``work`` runs only in the child; the items it yields must pickle. Domain errors it raises are
     raised here with the same class and message. Leaving the loop early (or an exception in the
     caller) kills the child. ``stats`` receives the child's peak RSS and CPU time at the end.
     """
-    read_fd, write_fd = os.pipe()
+    read_fd, write_fd = results_pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child's lines are measured by what the parent sees
         os.close(read_fd)
@@ -70,39 +76,50 @@ def run_isolated(
     record.pid = pid
     reaped = False
     try:
-        reader = _FrameReader(read_fd, timeout_s, record)
+        reader = FrameReader(read_fd, timeout_s, record)
         while True:
             frame = reader.next_frame()
             if frame is None:
-                status = _reap(pid, record)
+                status = reap(pid, record)
                 reaped = True
-                raise _death_error(status, record, memory_bytes)
+                raise death_error(status, record, memory_bytes)
             kind, payload = frame
-            if kind == _ITEM:
+            if kind == ITEM:
                 yield payload
-            elif kind == _ERROR:
+            elif kind == ERROR:
                 class_name, message = payload
-                raise _domain_error(class_name, message)
+                raise domain_error(class_name, message)
             else:
                 return
     finally:
         if not reaped:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            _reap(pid, record)
+            reap(pid, record)
         os.close(read_fd)
 
 
-class _FrameReader:
-    """Reads length-prefixed pickled frames, charging the wait to the parse time budget."""
+def results_pipe() -> tuple[int, int]:
+    """A pipe for a child's frames, enlarged to ``PIPE_BYTES`` where the kernel allows it; its
+    buffer is all the child may run ahead of the caller, so memory stays bounded."""
+    read_fd, write_fd = os.pipe()
+    with contextlib.suppress(OSError, AttributeError):
+        fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    return read_fd, write_fd
 
-    def __init__(self, fd: int, timeout_s: float, stats: ChildStats) -> None:
+
+class FrameReader:
+    """Reads length-prefixed pickled frames, charging the wait to the parse time budget
+    (``timeout_s``; None waits as long as it takes)."""
+
+    def __init__(self, fd: int, timeout_s: float | None, stats: ChildStats) -> None:
         self.fd = fd
         self.timeout_s = timeout_s
         self.stats = stats
         self.buffer = bytearray()
 
     def next_frame(self) -> tuple[str, Any] | None:
+        """The next frame, or None when the other side closed the pipe."""
         header = self._read_exactly(_HEADER.size)
         if header is None:
             return None
@@ -115,15 +132,15 @@ class _FrameReader:
 
     def _read_exactly(self, count: int) -> bytes | None:
         while len(self.buffer) < count:
-            left = self.timeout_s - self.stats.waited_s
+            left = None if self.timeout_s is None else max(self.timeout_s - self.stats.waited_s, 0)
             began = time.monotonic()
-            ready, _, _ = select.select([self.fd], [], [], max(left, 0.0))
+            ready, _, _ = select.select([self.fd], [], [], left)
             self.stats.waited_s += time.monotonic() - began
             if not ready:
                 raise errors.ResourceLimitExceeded(
                     f"parse time limit: the PDF took longer than {self.timeout_s:g} s to parse"
                 )
-            data = os.read(self.fd, max(65536, count - len(self.buffer)))
+            data = os.read(self.fd, max(_READ_BYTES, count - len(self.buffer)))
             if not data:
                 return None
             self.buffer += data
@@ -136,34 +153,46 @@ def _child_main(
     work: Callable[[], Iterable[Any]], write_fd: int, memory_bytes: int, timeout_s: float
 ) -> None:
     """The child's whole life: limits, work, frames, ``os._exit`` (never return to the caller)."""
-    code = 0
+    code = 1
     try:
-        _become_child(memory_bytes, timeout_s)
+        become_child(memory_bytes, timeout_s)
+        serve_one(work, write_fd, memory_bytes)
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def serve_one(work: Callable[[], Iterable[Any]], write_fd: int, memory_bytes: int) -> bool:
+    """Stream ``work()``'s items, then DONE or the error; True when the process is still sound
+    enough to parse another document (a domain error), False after anything else."""
+    try:
         for item in work():
-            _send(write_fd, _ITEM, item)
-        _send(write_fd, _DONE, None)
+            send_frame(write_fd, ITEM, item)
+        send_frame(write_fd, DONE, None)
+        return True
     except errors.LexLedgerError as exc:
-        code = _send_error(write_fd, type(exc).__name__, exc.message)
+        send_error(write_fd, type(exc).__name__, exc.message)
+        return True
     except MemoryError:
-        code = _send_error(
+        send_error(
             write_fd,
             "ResourceLimitExceeded",
             f"parse memory limit: parsing this PDF needs more than {memory_bytes // _MIB} MiB "
             "(a decompression bomb or a pathological file)",
         )
     except RecursionError:
-        code = _send_error(
+        send_error(
             write_fd,
             "ResourceLimitExceeded",
             "nesting limit: the PDF's objects are nested too deeply to parse",
         )
     except BaseException as exc:  # noqa: B036 - the child must report and exit, whatever happened
-        code = _send_error(write_fd, "RuntimeError", f"{type(exc).__name__}: {exc}")
-    finally:
-        os._exit(code)
+        send_error(write_fd, "RuntimeError", f"{type(exc).__name__}: {exc}")
+    return False
 
 
-def _become_child(memory_bytes: int, timeout_s: float) -> None:
+def become_child(memory_bytes: int, cpu_seconds: float | None) -> None:
+    """Limits and hygiene for a freshly forked parsing child (see the module docstring)."""
     # the parent's handlers (Celery's, uvicorn's) must not run here; a parent that dies takes
     # its parsing child along
     # a Python traceback dumped by an inherited faulthandler says nothing about the PDF, and a
@@ -179,8 +208,18 @@ def _become_child(memory_bytes: int, timeout_s: float) -> None:
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     address_space = _current_address_space() + memory_bytes
     resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
-    cpu = math.ceil(timeout_s) + 1
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    if cpu_seconds is not None:
+        limit_cpu(cpu_seconds)
+
+
+def limit_cpu(seconds: float) -> None:
+    """Let this process use ``seconds`` more CPU time before the kernel stops it (SIGXCPU)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = math.ceil(usage.ru_utime + usage.ru_stime + seconds) + 1
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
 def _current_address_space() -> int:
@@ -189,7 +228,8 @@ def _current_address_space() -> int:
     return pages * os.sysconf("SC_PAGE_SIZE")
 
 
-def _send(fd: int, kind: str, payload: Any) -> None:
+def send_frame(fd: int, kind: str, payload: Any) -> None:
+    """Write one length-prefixed pickled frame (blocking: the pipe is the back-pressure)."""
     body = pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
     view = memoryview(_HEADER.pack(len(body)) + body)
     while view:
@@ -197,28 +237,31 @@ def _send(fd: int, kind: str, payload: Any) -> None:
         view = view[written:]
 
 
-def _send_error(fd: int, class_name: str, message: str) -> int:
+def send_error(fd: int, class_name: str, message: str) -> int:
+    """Report an error to the parent; the exit code to use if even that fails."""
     with contextlib.suppress(BaseException):
-        _send(fd, _ERROR, (class_name, message))
+        send_frame(fd, ERROR, (class_name, message))
         return 0
     return 1
 
 
-def _reap(pid: int, stats: ChildStats) -> int:
+def reap(pid: int, stats: ChildStats) -> int:
+    """Wait for the child, record its peak RSS and CPU time, return its wait status."""
     _, status, usage = os.wait4(pid, 0)
     stats.peak_rss_bytes = usage.ru_maxrss * 1024
     stats.cpu_s = usage.ru_utime + usage.ru_stime
     return status
 
 
-def _domain_error(class_name: str, message: str) -> Exception:
+def domain_error(class_name: str, message: str) -> Exception:
+    """The exception a child reported, rebuilt on this side of the pipe."""
     cls = getattr(errors, class_name, None)
     if isinstance(cls, type) and issubclass(cls, errors.LexLedgerError):
         return cls(message)
     return RuntimeError(f"PDF parsing failed unexpectedly: {message}")
 
 
-def _death_error(status: int, stats: ChildStats, memory_bytes: int) -> errors.LexLedgerError:
+def death_error(status: int, stats: ChildStats, memory_bytes: int) -> errors.LexLedgerError:
     """Explain a child that ended without saying why."""
     if os.WIFSIGNALED(status):
         signum = os.WTERMSIG(status)

@@ -107,7 +107,7 @@ def _info_from_pypdf(reader: pypdf.PdfReader) -> PdfInfo:
 
 def _pypdf_metadata(reader: pypdf.PdfReader) -> dict[str, str]:
     try:
-        raw = reader.metadata or {}
+        raw: dict[Any, Any] = dict(reader.metadata or {})
         items = [(str(key).lstrip("/"), value) for key, value in raw.items()]
     except Exception:  # a broken Info dictionary is not a broken document
         return {}
@@ -156,11 +156,12 @@ def _pypdf_outline(reader: pypdf.PdfReader) -> list[dict[str, Any]]:
                 walk(item, level + 1)
                 continue
             try:
-                page = reader.get_destination_page_number(item) + 1
+                index = reader.get_destination_page_number(item)
             except Exception:  # a dangling destination is skipped
                 continue
             title = _clean_text(getattr(item, "title", ""))
-            if page >= 1 and title:
+            if index is not None and index >= 0 and title:
+                page = index + 1
                 entries.append({"title": title, "page": page, "level": level})
 
     walk(tree, 1)
