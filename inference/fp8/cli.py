@@ -48,7 +48,8 @@ def _print_conversion(report: ConversionReport, top: int) -> None:
     worst = sorted(report.tensors, key=lambda t: t.relative_error, reverse=True)[:top]
     if top and worst and worst[0].relative_error:
         detail = Table(title=f"largest per-tensor errors (top {top})")
-        for column in ("tensor", "shape", "before", "after", "rel. error"):
+        detail.add_column("tensor", overflow="fold")
+        for column in ("shape", "before", "after", "rel. error"):
             detail.add_column(column)
         for t in worst:
             detail.add_row(t.name, "x".join(map(str, t.shape)), _mb(t.bytes_before),
@@ -149,6 +150,7 @@ def precision_report_command(
     seed: Annotated[int, typer.Option(help="Seed shared by both runs.")] = 0,
     recipe: Annotated[str, typer.Option(help="torchao scaling: tensorwise or rowwise.")] = (
         "tensorwise"),
+    learning_rate: Annotated[float, typer.Option("--lr", help="Peak learning rate.")] = 1e-3,
     threads: ThreadsOption = 0,
 ) -> None:
     """FP32 vs BF16 vs FP8-E4M3 vs FP8-E5M2 on one model and held-out text, plus FP8-vs-BF16
@@ -159,7 +161,8 @@ def precision_report_command(
     _set_threads(threads)
     if model_dir is None:
         model_dir = build_tiny_model(Path("var/models/tiny-deepseek-v3"))
-    payload = run_precision_report(out, model_dir, steps=steps, seed=seed, recipe=recipe)
+    payload = run_precision_report(out, model_dir, steps=steps, seed=seed, recipe=recipe,
+                                   learning_rate=learning_rate)
     for key, title in (("precision_untrained", "untrained (random weights)"),
                        ("precision_after_finetune", f"after {steps} BF16 fine-tuning steps")):
         table = Table(title=f"Weight storage precision, {title}")

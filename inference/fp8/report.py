@@ -197,6 +197,7 @@ def run_precision_report(
     micro_batch_size: int = 8,
     grad_accum_steps: int = 1,
     recipe: str = "tensorwise",
+    learning_rate: float = 1e-3,
     show_progress: bool = True,
 ) -> dict[str, Any]:
     """Fine-tune BF16 and FP8 from the same seed, then measure the precision table on the
@@ -210,7 +211,8 @@ def run_precision_report(
             model_dir=model_dir, out_dir=out_dir / "runs" / precision, precision=precision,
             recipe=recipe, steps=steps, seed=seed, seq_len=seq_len,  # type: ignore[arg-type]
             micro_batch_size=micro_batch_size, grad_accum_steps=grad_accum_steps,
-            warmup_steps=max(1, steps // 10), eval_every=max(1, steps // 4),
+            learning_rate=learning_rate, warmup_steps=max(1, steps // 5),
+            eval_every=max(1, steps // 4),
             checkpoint_every=max(1, steps // 4),
         )
         runs[precision] = finetune(config, show_progress=show_progress)
