@@ -23,6 +23,7 @@ from app.core.logging import configure_logging
 from app.core.migrate import upgrade_database
 from app.core.settings import get_settings
 from app.models import Document, DocumentStatus, Result
+from app.result_summary import summary_lines
 from app.services.documents import document_with_job, upload_documents
 from app.services.tenants import Caller, create_api_key, get_or_create_tenant
 
@@ -35,7 +36,7 @@ app.add_typer(keys_app, name="keys")
 console = Console()
 
 # modules under app/commands whose commands join the top level of ``lexledger``
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["batch"]
 
 LOCAL_TENANT = "local"
 # share of the bar each stage fills: ingest grows with pages, the others are steps
@@ -167,15 +168,19 @@ def _percent(document: Document, job: object) -> tuple[float, str]:
 
 def _print_summary(files: list[Path], caller: Caller, ids: dict[Path, uuid.UUID],
                    errors: dict[Path, str], result_dir: Path) -> None:
-    table = Table(title="LexLedger results")
-    for column in ("file", "status", "type", "pages", "page flags", "key results"):
-        table.add_column(column)
+    """An overview table of every file, then the key results of each analysed document, and
+    the JSON results written to ``result_dir``."""
+    overview = Table(title="LexLedger results")
+    for column in ("file", "status", "type", "pages", "page flags"):
+        overview.add_column(column)
+    details: list[Table] = []
     result_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+    written = 0
     with session_scope() as session:
         for path in files:
             if path in errors:
-                table.add_row(path.name, "[red]rejected", "", "", "", errors[path])
+                overview.add_row(path.name, "[red]rejected", "", "", "")
+                details.append(_detail_table(path.name, [("Reason", errors[path])]))
                 continue
             document = session.get(Document, ids[path])
             if document is None:
@@ -183,30 +188,32 @@ def _print_summary(files: list[Path], caller: Caller, ids: dict[Path, uuid.UUID]
             result = session.scalar(select(Result).where(Result.document_id == document.id)
                                     .order_by(Result.created_at.desc()).limit(1))
             flags = ""
-            key = document.failure_reason or ""
             if result is not None:
-                data = result.data
-                flags = ", ".join(f"{flag}: {len(pages)}" for flag, pages
-                                  in data.get("quality", {}).items())
-                key = key or _key_results(data)
+                flags = ", ".join(f"{flag} p. {', '.join(map(str, pages))}" for flag, pages
+                                  in result.data.get("quality", {}).items())
+                details.append(_detail_table(path.name, summary_lines(result.data)))
                 out = result_dir / f"{document.id}.json"
-                out.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-                written.append(out)
-            table.add_row(path.name, str(document.status), document.doc_type or "",
-                          str(document.page_count or ""), flags, key)
-    console.print(table)
+                out.write_text(json.dumps(result.data, ensure_ascii=False, indent=2),
+                               encoding="utf-8")
+                written += 1
+            elif document.failure_reason:
+                details.append(_detail_table(path.name, [("Reason", document.failure_reason)]))
+            overview.add_row(path.name, str(document.status), document.doc_type or "",
+                             str(document.page_count or ""), flags)
+    console.print(overview)
+    for table in details:
+        console.print(table)
     if written:
-        console.print(f"JSON results written to {result_dir}/ ({len(written)} files)")
+        console.print(f"JSON results written to {result_dir}/ ({written} files)")
 
 
-def _key_results(data: dict) -> str:
-    doc_type = data.get("doc_type", {})
-    cited = [c for c in doc_type.get("citations", []) if c.get("verified")]
-    evidence = "; ".join(f"'{c['text']}' p.{c['page']}" for c in cited[:3])
-    verification = data.get("verification", {})
-    return (f"evidence: {evidence or 'none'} | citations verified "
-            f"{verification.get('verified', 0)}/{verification.get('checked', 0)} | "
-            f"model: {data.get('model')}")
+def _detail_table(title: str, rows: list[tuple[str, str]]) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left", expand=True)
+    table.add_column("what", style="bold", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    for label, text in rows:
+        table.add_row(label, text)
+    return table
 
 
 def _mount_commands() -> None:

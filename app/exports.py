@@ -29,7 +29,12 @@ MEDIA_TYPES = {
 BASE_COLUMNS = ("document_id", "filename", "status", "doc_type", "pages", "failure_reason",
                 "quality_flags")
 # parts of a result that describe the run rather than the document
-SKIPPED_KEYS = {"document", "verification", "schema_version", "model", "citations"}
+SKIPPED_KEYS = {"document", "verification", "schema_version", "model", "citations", "llm",
+                "alternatives"}
+# keys that label a value, and keys that describe how it was found rather than what it is
+LABEL_KEYS = ("kind", "category", "label")
+NOISE_KEYS = {"citations", "model", "source", "fallback", "verified", "alternatives", "scores",
+              "rules_value", "model_quote"}
 # a cell starting with one of these is run as a formula by spreadsheet programs
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -66,12 +71,36 @@ def cited_values(data: Any, path: tuple[str, ...] = ()) -> Iterator[CitedValue]:
 
 
 def display_value(node: dict[str, Any]) -> str:
-    """The readable value of a cited node: its ``value`` (or ``text``), else its plain fields."""
-    for key in ("value", "text", "name", "category"):
-        if key in node and not isinstance(node[key], dict | list):
-            return "" if node[key] is None else str(node[key])
-    plain = {k: v for k, v in node.items() if k != "citations" and not isinstance(v, dict | list)}
-    return ", ".join(f"{k}: {v}" for k, v in plain.items())
+    """The readable value of a cited node: its ``value`` (or ``text``) labelled with its kind or
+    category when it has one, else its plain fields; ``(unverified)`` when verification failed."""
+    label = next((str(node[k]) for k in LABEL_KEYS if isinstance(node.get(k), str)), "")
+    if "value" in node:
+        shown = format_value(node["value"])
+    elif "text" in node:
+        shown = format_value(node["text"])
+    else:
+        shown = format_value({k: v for k, v in node.items()
+                              if k not in NOISE_KEYS and k not in LABEL_KEYS and k != "pages"})
+    shown = f"{label}: {shown}" if label and shown and label not in shown else (shown or label)
+    if node.get("verified") is False:
+        shown += " (unverified)"
+    return shown
+
+
+def format_value(value: Any) -> str:
+    """A compact, readable rendering of a JSON value (``36 months``, ``amount: 48500, ...``)."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        if set(value) == {"amount", "unit"}:
+            return f"{format_value(value['amount'])} {value['unit']}"
+        return ", ".join(f"{k}: {format_value(v)}" for k, v in value.items()
+                         if v is not None and k not in NOISE_KEYS)
+    if isinstance(value, list):
+        return "; ".join(format_value(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def quality_flags(data: dict[str, Any]) -> str:

@@ -11,10 +11,11 @@ from starlette.responses import Response
 from app.api.errors import error_response, install_error_handlers
 from app.api.metrics import record_request, register_collectors
 from app.api.routes import batches as batches_routes
-from app.api.routes import documents, health
+from app.api.routes import documents, health, queries
 from app.api.routes import line as line_routes
 from app.core.logging import configure_logging
 from app.core.settings import get_settings
+from app.web import routes as web_routes
 
 # multipart framing around the files themselves
 MULTIPART_OVERHEAD = 1024 * 1024
@@ -46,8 +47,10 @@ def create_app() -> FastAPI:
 
     app.include_router(health.router)
     app.include_router(documents.router)
+    app.include_router(queries.router)
     app.include_router(line_routes.router)
     app.include_router(batches_routes.router)
+    app.include_router(web_routes.router)
     return app
 
 

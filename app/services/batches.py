@@ -14,7 +14,7 @@ import logging
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
 from sqlalchemy import event, inspect, select
@@ -48,9 +48,11 @@ class CreatedBatch:
 
 
 def create_batch(session: Session, caller: Caller, files: list[tuple[str | None, BinaryIO]], *,
-                 name: str = "", callback_url: str | None = None) -> CreatedBatch:
-    """Stores the PDFs (or the PDFs inside one zip) as a new batch and starts feeding it. All or
-    nothing: a bad file or a refused zip entry stores nothing and names the culprit."""
+                 name: str = "", callback_url: str | None = None,
+                 start: bool = True) -> CreatedBatch:
+    """Stores the PDFs (or the PDFs inside one zip) as a new batch and starts feeding it (unless
+    ``start`` is false: then the caller calls ``kick``). All or nothing: a bad file or a refused
+    zip entry stores nothing and names the culprit."""
     settings = get_settings()
     if callback_url:
         validate_callback_url(callback_url)
@@ -87,7 +89,8 @@ def create_batch(session: Session, caller: Caller, files: list[tuple[str | None,
     finally:
         for _, blob in staged:
             store.discard(blob)
-    kick(caller.tenant_id)
+    if start:
+        kick(caller.tenant_id)
     return CreatedBatch(batch=batch, skipped=skipped)
 
 
@@ -174,8 +177,8 @@ def summarize(session: Session, batch: Batch) -> dict[str, Any]:
     for view in items:
         counts[view.status] = counts.get(view.status, 0) + 1
     finished = sum(DocumentStatus(v.status).finished for v in items)
-    started = [v.started_at for v in items if v.started_at is not None]
-    end = batch.finished_at or utcnow()
+    started = [_aware(v.started_at) for v in items if v.started_at is not None]
+    end = _aware(batch.finished_at or utcnow())
     elapsed_s = (end - min(started)).total_seconds() if started else 0.0
     processed = sum(1 for v in items if v.status in ("done", "failed")
                     and v.started_at is not None)
@@ -201,15 +204,16 @@ def summarize(session: Session, batch: Batch) -> dict[str, Any]:
     }
 
 
-def batch_summary(session: Session, caller: Caller, batch_id: uuid.UUID) -> dict[str, Any]:
-    """The batch's summary; also nudges the feeder when a slot is free (or the batch is over)
-    but no completion arrived, so a lost message never stalls a batch."""
+def batch_summary(session: Session, caller: Caller, batch_id: uuid.UUID, *,
+                  nudge: bool = True) -> dict[str, Any]:
+    """The batch's summary; with ``nudge`` it also wakes the feeder when a slot is free (or the
+    batch is over) but no completion arrived, so a lost message never stalls a batch."""
     caps = get_settings().batches
     session.expire_all()  # rows this session created are changed by the workers meanwhile
     with session.begin():
         batch = get_batch(session=session, caller=caller, batch_id=batch_id)
         summary = summarize(session, batch)
-    if summary["status"] == BatchStatus.RUNNING:
+    if nudge and summary["status"] == BatchStatus.RUNNING:
         docs = summary["documents"]
         active = [d for d in docs if not DocumentStatus(d["status"]).finished]
         flying = sum(1 for d in active if d["queued_for_work"])
@@ -281,6 +285,11 @@ def _locked_job(session: Session, job_id: uuid.UUID | None) -> Job | None:
     return session.scalar(query)
 
 
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands timestamps back without their zone; they were written in UTC
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _callback_due(batch: Batch) -> bool:
     return bool(batch.callback_url) and batch.callback_delivered_at is None
 
@@ -349,7 +358,7 @@ def feed_tenant(session: Session, tenant_id: uuid.UUID) -> tuple[list[uuid.UUID]
                 pending[item.batch_id].append(item)
                 continue
             in_flight[item.batch_id] += 1
-            if started_at is None and item.enqueued_at < stale_before:
+            if started_at is None and _aware(item.enqueued_at) < stale_before:
                 # handed over long ago and never started: the message was lost; send it again
                 item.enqueued_at = utcnow()
                 to_send.append(item.job_id)  # type: ignore[arg-type]
