@@ -16,7 +16,7 @@ import httpx
 import openai
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_openai import ChatOpenAI
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from app.core.errors import UpstreamUnavailable
 from app.core.settings import LLMSettings, get_settings
@@ -39,10 +39,11 @@ def chat_model(*, settings: LLMSettings | None = None,
     """The chat model every agent talks to: the gateway's OpenAI-compatible endpoint, greedy
     decoding, the configured timeout and retries."""
     llm = settings or get_settings().llm
-    return ChatOpenAI(model=llm.model, base_url=llm.base_url, api_key=llm.api_key,
-                      timeout=llm.timeout_s, max_retries=llm.max_retries, temperature=0,
-                      max_tokens=MAX_ANSWER_TOKENS,
-                      http_client=http_client, http_async_client=http_async_client)
+    return ChatOpenAI(
+        model=llm.model, base_url=llm.base_url, api_key=SecretStr(llm.api_key),
+        timeout=llm.timeout_s, max_retries=llm.max_retries, temperature=0,
+        max_completion_tokens=MAX_ANSWER_TOKENS, http_client=http_client,
+        http_async_client=http_async_client)
 
 
 @dataclass

@@ -4,6 +4,8 @@ checkpointer only when one is passed."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -13,7 +15,7 @@ from agents.financial.state import FinancialOutput, FinancialState
 from agents.llm import AgentContext
 
 
-def builder() -> StateGraph:
+def builder() -> StateGraph[Any, Any, Any, Any]:
     """The financial agent, uncompiled."""
     graph = StateGraph(FinancialState, context_schema=AgentContext,
                        output_schema=FinancialOutput)
@@ -27,6 +29,7 @@ def builder() -> StateGraph:
     return graph
 
 
-def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStateGraph:
+def build_graph(checkpointer: BaseCheckpointSaver | None = None
+                ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """The compiled financial agent."""
     return builder().compile(checkpointer=checkpointer, name="financial")

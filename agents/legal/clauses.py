@@ -133,9 +133,13 @@ def inventory_clauses(pages: Pages, fields: dict[str, Any]) -> list[dict[str, An
                 accept = (lambda s, n=negation: not re.search(n, s, re.IGNORECASE)) \
                     if negation else None
                 for number, text, start, end in iter_matches(pages, pattern, accept):
-                    if (number, start) not in seen and len(citations) < SPANS_PER_CLAUSE:
+                    if (number, start) not in seen:
                         seen.add((number, start))
                         citations.append(citation(number, text, start, end))
+                    if len(citations) >= SPANS_PER_CLAUSE:
+                        break
+                if len(citations) >= SPANS_PER_CLAUSE:
+                    break
         citations = citations[:SPANS_PER_CLAUSE]
         inventory.append({"category": category, "present": bool(citations),
                           "pages": sorted({c["page"] for c in citations}),

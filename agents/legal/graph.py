@@ -4,6 +4,8 @@ flags -> summary. ``builder()`` returns the uncompiled graph (the supervisor emb
 
 from __future__ import annotations
 
+from typing import Any
+
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -13,7 +15,7 @@ from agents.legal.state import LegalOutput, LegalState
 from agents.llm import AgentContext
 
 
-def builder() -> StateGraph:
+def builder() -> StateGraph[Any, Any, Any, Any]:
     """The legal agent, uncompiled."""
     graph = StateGraph(LegalState, context_schema=AgentContext,
                        output_schema=LegalOutput)
@@ -29,6 +31,7 @@ def builder() -> StateGraph:
     return graph
 
 
-def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStateGraph:
+def build_graph(checkpointer: BaseCheckpointSaver | None = None
+                ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """The compiled legal agent."""
     return builder().compile(checkpointer=checkpointer, name="legal")

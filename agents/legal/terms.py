@@ -54,10 +54,11 @@ def find_notice_periods(pages: Pages, topic: str) -> list[Candidate]:
 def find_termination_rights(pages: Pages) -> list[Candidate]:
     """Who may terminate and how: for convenience, for breach, on notice. Value:
     ``{"party", "basis", "notice"}``."""
+    # the party is case-sensitive (a capitalised defined term), the verb is not
     rights = re.compile(
-        r"(?P<who>either party|each party|(?:the\s+)?[A-Z][a-z]+|ผู้ให้เช่า|ผู้เช่า|คู่สัญญา"
-        r"(?:ฝ่ายใดฝ่ายหนึ่ง)?)\s*(?:may|shall have the right to|มีสิทธิ|อาจ)\s*"
-        r"(?:บอกเลิกสัญญา|terminate\b)", re.IGNORECASE)
+        r"(?P<who>(?i:either party|each party)|(?:[Tt]he\s+)?[A-Z][a-z]+|ผู้ให้เช่า|ผู้เช่า|คู่สัญญา"
+        r"(?:ฝ่ายใดฝ่ายหนึ่ง)?)\s*(?i:may|shall have the right to|มีสิทธิ|อาจ)\s*"
+        r"(?:บอกเลิกสัญญา|(?i:terminate)\b)")
     out = []
     following = {number: text for number, text in pages}
     for number, text in pages:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import uuid
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from langchain_core.runnables import RunnableConfig
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -59,7 +61,7 @@ def run_analysis(session: Session, job_id: str, context: AgentContext | None = N
                               stop_before_verify=True))
         with session.begin():
             job = load_job(session=session, job_id=job_id, lock=True)
-            document = session.get(Document, document_facts["id"]) if job else None
+            document = session.get(Document, uuid.UUID(document_facts["id"])) if job else None
             if job is None or document is None:
                 return False
             finish_stage(session=session, job=job, name=StageName.ANALYSIS,
@@ -74,7 +76,7 @@ def run_analysis(session: Session, job_id: str, context: AgentContext | None = N
 
     with session.begin():
         job = load_job(session=session, job_id=job_id, lock=True)
-        document = session.get(Document, document_facts["id"]) if job else None
+        document = session.get(Document, uuid.UUID(document_facts["id"])) if job else None
         if job is None or document is None:
             return False
         existing = session.scalar(select(Result).where(Result.job_id == job.id))
@@ -96,7 +98,7 @@ async def _advance(thread: str, initial: dict[str, Any] | None, context: AgentCo
     up to verification, or to the end; returns the state reached."""
     async with open_checkpointer() as saver:
         graph = build_graph(saver)
-        config: dict[str, Any] = {"configurable": {"thread_id": thread}}
+        config: RunnableConfig = {"configurable": {"thread_id": thread}}
         snapshot = await graph.aget_state(config)
         finished = bool(snapshot.values) and not snapshot.next
         paused = tuple(snapshot.next) == (VERIFY_NODE,)

@@ -6,6 +6,8 @@ Postgres or SQLite saver; nothing is compiled at import time)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -21,7 +23,7 @@ from agents.verify.nodes import verify
 VERIFY_NODE = "verify"
 
 
-def builder() -> StateGraph:
+def builder() -> StateGraph[Any, Any, Any, Any]:
     """The whole document analysis, uncompiled."""
     graph = StateGraph(DocumentState, context_schema=AgentContext)
     graph.add_node("triage", triage)
@@ -36,6 +38,7 @@ def builder() -> StateGraph:
     return graph
 
 
-def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStateGraph:
+def build_graph(checkpointer: BaseCheckpointSaver | None = None
+                ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """The compiled supervisor graph; with a checkpointer, thread id = job id."""
     return builder().compile(checkpointer=checkpointer, name="supervisor")

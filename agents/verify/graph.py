@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -11,7 +13,7 @@ from agents.verify import nodes
 from agents.verify.state import VerifyState
 
 
-def builder() -> StateGraph:
+def builder() -> StateGraph[Any, Any, Any, Any]:
     """The verification agent, uncompiled."""
     graph = StateGraph(VerifyState)
     graph.add_node("verify", nodes.verify)
@@ -20,6 +22,7 @@ def builder() -> StateGraph:
     return graph
 
 
-def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStateGraph:
+def build_graph(checkpointer: BaseCheckpointSaver | None = None
+                ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """The compiled verification agent."""
     return builder().compile(checkpointer=checkpointer, name="verify")

@@ -7,9 +7,12 @@ confirmed when the cited span really says it."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙０１２３４５６７８９", "01234567890123456789")
 BUDDHIST_ERA_OFFSET = 543
@@ -58,7 +61,7 @@ _UNITS = {"day": "days", "days": "days", "week": "weeks", "weeks": "weeks", "mon
           "months": "months", "year": "years", "years": "years", "วัน": "days",
           "สัปดาห์": "weeks", "เดือน": "months", "ปี": "years"}
 DURATION_PATTERN = re.compile(
-    rf"(?:(?P<word>[a-z]+(?:-[a-z]+)?)\s+\(\s*(?P<paren>\d+)\s*\)|(?P<num>{_D}+))\s*"
+    rf"(?:\b(?P<word>[a-z]+(?:-[a-z]+)?)\s+\(\s*(?P<paren>\d+)\s*\)|(?P<num>{_D}+))\s*"
     r"(?P<unit>business days?|calendar days?|days?|weeks?|months?|years?|วัน|สัปดาห์|เดือน|ปี)"
     r"(?:[’']s?)?(?![a-zA-Z])",
     re.IGNORECASE)
@@ -68,7 +71,7 @@ DURATION_PATTERN = re.compile(
 class Found:
     """A value read from page text, with the exact span it was read from."""
 
-    value: object
+    value: Any
     start: int
     end: int
     text: str
@@ -147,6 +150,12 @@ def find_amounts(text: str) -> list[Found]:
 def find_durations(text: str) -> list[Found]:
     """Every duration: value ``{"amount": int, "unit": "days"|"weeks"|"months"|"years"}``;
     "thirty-six (36) months" takes the figure in brackets, "๓ ปี" reads the Thai digit."""
+    # several finders read the same page: parse it once, hand out copies
+    return [Found(copy.copy(f.value), f.start, f.end, f.text) for f in _durations(text)]
+
+
+@lru_cache(maxsize=256)
+def _durations(text: str) -> tuple[Found, ...]:
     found: list[Found] = []
     for match in DURATION_PATTERN.finditer(text):
         if match.group("paren"):
@@ -158,7 +167,7 @@ def find_durations(text: str) -> list[Found]:
         unit = match.group("unit").lower().split()[-1]
         found.append(Found({"amount": amount, "unit": _UNITS[unit]}, match.start(), match.end(),
                            match.group(0)))
-    return found
+    return tuple(found)
 
 
 def words_to_number(word: str) -> int | None:
