@@ -5,6 +5,7 @@ its own, and two threads parsing at once both get their pages."""
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from pathlib import Path
 
@@ -76,3 +77,21 @@ def test_two_threads_parse_at_once(tmp_path: Path) -> None:
     for thread in threads:
         thread.join(timeout=60)
     assert results == {0: list(range(1, 41)), 1: list(range(1, 41))}
+
+
+def test_a_child_started_by_a_finished_thread_keeps_serving(tmp_path: Path) -> None:
+    # web servers parse in pool threads that come and go; the child must outlive them
+    shutdown_resident()
+    text = pdf_factory.write_many_pages(tmp_path / "text.pdf", 3, lines_per_page=5)
+    started: list[int] = []
+    thread = threading.Thread(target=lambda: started.append(child_pid(text)))
+    thread.start()
+    thread.join(timeout=60)
+    assert child_pid(text) == started[0]
+
+
+def test_a_child_that_died_between_documents_is_replaced(tmp_path: Path) -> None:
+    text = pdf_factory.write_many_pages(tmp_path / "text.pdf", 3, lines_per_page=5)
+    first = child_pid(text)
+    os.kill(first, signal.SIGKILL)
+    assert child_pid(text) != first

@@ -26,7 +26,13 @@ from agents.ingest import sandbox
 from agents.ingest.sandbox import ChildStats, FrameReader
 
 MAX_DOCUMENTS = 200
+# the child's first frame for each document: after it, a death is the document's doing
+_STARTED = "started"
 _MIB = 1024 * 1024
+
+
+class ChildGone(Exception):
+    """The resident child had died before it took the document (a retry is safe)."""
 
 
 class ResidentChild:
@@ -60,8 +66,13 @@ class ResidentChild:
         stats.pid = self.pid
         finished = False
         try:
-            sandbox.send_frame(self.request_fd, "work", (work, args, timeout_s))
+            try:
+                sandbox.send_frame(self.request_fd, "work", (work, args, timeout_s))
+            except OSError:
+                raise ChildGone() from None
             reader = FrameReader(self.response_fd, timeout_s, stats)
+            if reader.next_frame() is None:  # it died before it took the document
+                raise ChildGone()
             while True:
                 frame = reader.next_frame()
                 if frame is None:
@@ -82,9 +93,25 @@ class ResidentChild:
             if not finished or not self.healthy():
                 self.retire()
 
+    def alive(self) -> bool:
+        """The child has not exited (it is reaped here if it has)."""
+        if self.pid == 0:
+            return False
+        try:
+            pid, _ = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:  # already reaped elsewhere
+            pid = self.pid
+        if pid == 0:
+            return True
+        self.pid = 0
+        for fd in (self.request_fd, self.response_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        return False
+
     def healthy(self) -> bool:
         """Alive, not too old, and not holding on to memory a document left behind."""
-        if self.pid == 0 or self.documents >= MAX_DOCUMENTS:
+        if not self.alive() or self.documents >= MAX_DOCUMENTS:
             return False
         rss = _rss(self.pid)
         return rss > 0 and rss - self.base_rss < self.memory_bytes // 4
@@ -113,10 +140,11 @@ def _serve(request_fd: int, response_fd: int, memory_bytes: int) -> None:
     document leaves the process unfit to continue."""
     code = 1
     try:
-        sandbox.become_child(memory_bytes, None)
+        sandbox.become_child(memory_bytes, None, resident=True)
         requests = FrameReader(request_fd, None, ChildStats())
         while (frame := requests.next_frame()) is not None:
             work, args, timeout_s = frame[1]
+            sandbox.send_frame(response_fd, _STARTED, None)
             sandbox.limit_cpu(timeout_s)
             if not sandbox.serve_one(partial(work, *args), response_fd, memory_bytes):
                 break
@@ -148,13 +176,20 @@ def parse_in_resident(
         return
     try:
         if _resident is not None and (
-            _resident.pid == 0 or _resident.memory_bytes != memory_bytes
+            not _resident.alive() or _resident.memory_bytes != memory_bytes
         ):
             _resident.retire()
             _resident = None
-        if _resident is None:
-            _resident = ResidentChild(memory_bytes)
-        yield from _resident.parse(work, args, timeout_s=timeout_s, stats=stats)
+        for attempt in range(2):
+            if _resident is None:
+                _resident = ResidentChild(memory_bytes)
+            try:
+                yield from _resident.parse(work, args, timeout_s=timeout_s, stats=stats)
+                return
+            except ChildGone:
+                _resident = None
+                if attempt:
+                    raise RuntimeError("the PDF parsing process cannot be started") from None
     finally:
         _lock.release()
 

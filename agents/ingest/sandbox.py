@@ -191,8 +191,12 @@ def serve_one(work: Callable[[], Iterable[Any]], write_fd: int, memory_bytes: in
     return False
 
 
-def become_child(memory_bytes: int, cpu_seconds: float | None) -> None:
-    """Limits and hygiene for a freshly forked parsing child (see the module docstring)."""
+def become_child(memory_bytes: int, cpu_seconds: float | None, *, resident: bool = False) -> None:
+    """Limits and hygiene for a freshly forked parsing child (see the module docstring).
+
+    A ``resident`` child outlives the thread that started it, so it must not use the parent-death
+    signal (Linux sends it when that thread exits); it ends on its request pipe's EOF instead.
+    """
     # the parent's handlers (Celery's, uvicorn's) must not run here; a parent that dies takes
     # its parsing child along
     # a Python traceback dumped by an inherited faulthandler says nothing about the PDF, and a
@@ -204,8 +208,9 @@ def become_child(memory_bytes: int, cpu_seconds: float | None) -> None:
     gc.freeze()
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
         signal.signal(signum, signal.SIG_DFL)
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if not resident:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     address_space = _current_address_space() + memory_bytes
     resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
     if cpu_seconds is not None:
