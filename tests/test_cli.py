@@ -1,0 +1,60 @@
+"""The command line as a person uses it: the one-shot ``lexledger process`` on the embedded
+defaults (a SQLite file, tasks in-process, no model endpoint) and ``lexledger keys create``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from app.core.db import session_scope
+from app.services.tenants import authenticate
+
+
+def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "app", *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=600)
+
+
+def embedded_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEXLEDGER_")}
+    env.update({
+        "LEXLEDGER_LLM__BASE_URL": "http://127.0.0.1:9/v1",  # no model: deterministic results
+        "LEXLEDGER_LLM__MAX_RETRIES": "0",
+        "COLUMNS": "160",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    })
+    return env
+
+
+def test_process_runs_the_pipeline_on_embedded_defaults(tmp_path: Path, samples_dir: Path):
+    files = sorted(samples_dir.glob("*.pdf"))
+    bad = tmp_path / "scan-notes.pdf"
+    bad.write_text("not really a PDF")
+    proc = run_cli(["process", *map(str, files), str(bad)], embedded_env(tmp_path), tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    assert (tmp_path / "var" / "lexledger.db").exists(), "the embedded SQLite file is used"
+    for path in files:
+        assert path.name in out
+    assert out.count(" done ") >= len(files)
+    assert "rejected" in out and "not a PDF" in out
+    results = [json.loads(p.read_text()) for p in (tmp_path / "var" / "results").glob("*.json")]
+    assert len(results) == len(files)
+    types = sorted(r["doc_type"]["value"] for r in results)
+    assert types == ["contract", "financial_report", "financial_report", "lease"]
+    assert "Northwind Analytics LLC" in out  # a party of the generated contract
+    assert "deterministic results only" in out  # says no model produced these results
+
+
+def test_keys_create_prints_a_working_key_once(tmp_path: Path, db: None):
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    proc = run_cli(["keys", "create", "--tenant", "acme", "--name", "ops"], env, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    key = proc.stdout.strip().splitlines()[-1]
+    assert key.startswith("llk_")
+    with session_scope() as session:
+        caller = authenticate(session, key)
+    assert caller.key_prefix in key
