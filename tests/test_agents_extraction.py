@@ -198,3 +198,40 @@ def test_chinese_quarterly_report_statements_line_items_and_reconciliation(share
     assert balance and all(c["ok"] for c in balance)
     assert financial["reconciliation"]["failed"] == 0
     assert state["verification"]["all_verified"] is True
+
+
+def test_verification_marks_what_the_page_does_not_say(results, samples_dir: Path):
+    import asyncio
+
+    from agents.verify.nodes import verify
+
+    state = results["thai-lease.pdf"]
+    pages = dict(pages_of(samples_dir / "thai-lease.pdf"))
+    # the page now says 36,000 where the rent was read: same length, so spans still line up
+    pages[1] = pages[1].replace("35,000 บาท", "36,000 บาท", 1)
+    checked = asyncio.run(verify({**state, "pages": list(pages.items())}))
+    rent = checked["legal"]["fields"]["rent"]
+    assert rent["verified"] is False
+    assert rent["unverified_reason"] == "amount THB 35,000.0 is not in the cited text"
+    assert rent["citations"][0]["unverified_reason"] == "text not found on the cited page"
+    report = checked["verification"]
+    assert report["all_verified"] is False
+    assert {"value": "{'amount': 35000.0, 'currency': 'THB', 'period': 'monthly'}",
+            "reason": rent["unverified_reason"]} in report["values"]["failed"]
+    assert checked["legal"]["fields"]["title"]["verified"] is True  # the rest still holds
+    assert state["legal"]["fields"]["rent"]["verified"] is True  # the input is not modified
+
+
+def test_reconciliation_flags_a_statement_that_does_not_add_up(results):
+    from agents.financial.checks import reconcile_subtotals
+    from agents.financial.tools import find_statements
+
+    state = results["financial-statement.pdf"]
+    page = state["pages"][0][1].replace("Inventories 15,880", "Inventories 15,980")
+    [balance] = [s for s in find_statements([(1, page)]) if s["kind"] == "balance_sheet"]
+    checks = {c["check"].split(" = ")[0]: c for c in reconcile_subtotals(balance)}
+    off = checks["Total current assets"]
+    assert off["ok"] is False and off["difference"] == 100.0
+    assert [t["label"] for t in off["numbers"]["terms"]][:4] == [
+        "Cash and cash equivalents", "Trade receivables", "Inventories", "Prepaid expenses"]
+    assert checks["Total liabilities"]["ok"] is True
