@@ -251,8 +251,12 @@ def send_error(fd: int, class_name: str, message: str) -> int:
 
 
 def reap(pid: int, stats: ChildStats) -> int:
-    """Wait for the child, record its peak RSS and CPU time, return its wait status."""
-    _, status, usage = os.wait4(pid, 0)
+    """Wait for the child, record its peak RSS and CPU time, return its wait status (0 when a
+    process that ignores SIGCHLD had it reaped already)."""
+    try:
+        _, status, usage = os.wait4(pid, 0)
+    except ChildProcessError:
+        return 0
     stats.peak_rss_bytes = usage.ru_maxrss * 1024
     stats.cpu_s = usage.ru_utime + usage.ru_stime
     return status
