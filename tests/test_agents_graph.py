@@ -141,3 +141,14 @@ def test_financial_summary_must_cite_supporting_pages(samples_dir: Path):
     assert summary["source"] == "rules"
     assert "figures ['999999'] are not on pages [2]" in summary["fallback"]
     assert any("total assets: 113,200.00" in s["text"] for s in summary["sentences"])
+
+
+def test_a_document_of_no_known_type_goes_straight_to_verification():
+    pages = [(1, "Minutes of the staff picnic. We ate sandwiches by the river."), (2, "")]
+    script = Script({"DocumentType": [lambda _: {"doc_type": "other",
+                                                 "quote": "Minutes of the staff picnic"}]})
+    state = analyse(pages, scripted(script))
+    assert script.steps() == ["DocumentType"]
+    assert (state["doc_type"], state["triage"]["source"]) == ("other", "model")
+    assert state.get("legal") is None and state.get("financial") is None
+    assert state["verification"]["all_verified"] is True
