@@ -250,3 +250,33 @@ def write_thai_mangled_page(path: Path) -> Path:
     split = "ค่าน\u0e49\u0e4d\u0e32ประปา ชำระเป็นจ\u0e4d\u0e32นวน 500 บาท"
     orphans = "ผู้เช่า \u0e48 \u0e49 ตกลง \u0e34 ชำระ"
     return write_font_text(path, [split + "\n" + orphans])
+
+
+TYPE3_TEXT = "the tenant shall pay rent monthly"
+
+
+def write_type3_page(path: Path, text: str = TYPE3_TEXT) -> Path:
+    """A page set in a Type3 font (as old TeX and plotting tools write them) whose letters are
+    codes 1-26 named a-z by its encoding and which has no ToUnicode map: PDFium reports the raw
+    codes (control characters), pypdf maps the glyph names back to letters."""
+    names = [chr(code) for code in range(ord("a"), ord("z") + 1)]
+    char_procs = b" ".join(b"/%s %d 0 R" % (name.encode(), 7 + i) for i, name in enumerate(names))
+    differences = b"[1 " + b" ".join(b"/" + name.encode() for name in names) + b"]"
+    codes = bytes(ord(ch) - 96 if ch.isalpha() else 32 for ch in text.lower())
+    escaped = codes.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+    widths = b" ".join(b"600" for _ in range(32))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /T3 5 0 R >> >> >>",
+        stream(b"BT /T3 12 Tf 72 720 Td (" + escaped + b") Tj ET"),
+        b"<< /Type /Font /Subtype /Type3 /FontBBox [0 0 1000 1000] "
+        b"/FontMatrix [0.001 0 0 0.001 0 0] /CharProcs 6 0 R "
+        b"/Encoding << /Type /Encoding /Differences " + differences + b" >> "
+        b"/FirstChar 1 /LastChar 32 /Widths [" + widths + b"] >>",
+        b"<< " + char_procs + b" >>",
+    ]
+    objects += [stream(b"600 0 0 0 500 700 d1 0 0 500 700 re f") for _ in names]
+    path.write_bytes(serialize(objects))
+    return path

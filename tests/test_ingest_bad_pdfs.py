@@ -156,6 +156,17 @@ def test_garbled_page_is_flagged_after_trying_pypdf(tmp_path: Path) -> None:
     assert pdf_factory.GARBLED_RUN[:10] in garbled.text
 
 
+def test_type3_page_pdfium_cannot_map_is_read_by_pypdf(tmp_path: Path) -> None:
+    path = pdf_factory.write_type3_page(tmp_path / "type3.pdf")
+    [page] = read_all(path)
+    assert page.text == pdf_factory.TYPE3_TEXT
+    assert page.extractor == "pypdf"
+    assert page.flags == (SECOND_EXTRACTOR,)
+    # even three unmapped glyphs are enough to ask pypdf
+    short = pdf_factory.write_type3_page(tmp_path / "short.pdf", "a b c")
+    assert [(p.text, p.extractor) for p in read_all(short)] == [("a b c", "pypdf")]
+
+
 def test_mangled_thai_is_flagged_and_sara_am_repaired(tmp_path: Path) -> None:
     path = pdf_factory.write_thai_mangled_page(tmp_path / "thai.pdf")
     [page] = read_all(path)

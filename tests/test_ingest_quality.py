@@ -54,6 +54,11 @@ def test_cid_runs_and_replacement_characters_are_garbled() -> None:
     assert GARBLED in gate(replacement, has_images=False)[1]
 
 
+def test_a_page_of_mostly_unmapped_glyphs_is_garbled_however_short() -> None:
+    assert GARBLED in gate("\x01\x02 \x03", has_images=False)[1]
+    assert GARBLED not in gate("Rent \x01", has_images=False)[1]
+
+
 def test_a_few_private_use_bullets_do_not_make_a_page_garbled() -> None:
     bullets = "".join(f"\uf0b7 {CONTRACT_LINE}\n" for _ in range(6))
     _, flags, quality = gate(bullets, has_images=False)

@@ -55,6 +55,9 @@ class PageQuality:
 
     @property
     def garbled(self) -> bool:
+        # a short page whose glyphs are mostly garbage is garbled too, not merely short
+        if self.garbage > self.letters:
+            return True
         total = self.letters + self.garbage
         return self.garbage >= GARBAGE_MIN_COUNT and self.garbage >= GARBAGE_MIN_RATIO * total
 
