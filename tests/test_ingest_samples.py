@@ -92,7 +92,8 @@ def test_thai_lease_facts(texts: dict) -> None:
         assert party["role"] in text
     assert "นางสาวพิมพ์ชนก ศรีสุวรรณ" in text and "บริษัท ลานนา ดิจิทัล จำกัด" in text
     for phrase in (facts["agreement_date_be"], facts["start_date_be"], facts["end_date_be"],
-                   "35,000 บาท", "๓๕,๐๐๐ บาท", "105,000 บาท", "๖๐ วัน", "๙๐ วัน", "น้ำประปา"):
+                   "35,000 บาท", "๓๕,๐๐๐ บาท", "105,000 บาท", "๖๐ วัน", "๙๐ วัน", "น้ำประปา",
+                   facts["premises"]):
         assert phrase in text, phrase
 
 
@@ -129,6 +130,12 @@ def test_statements_reconcile_in_the_extracted_text(
         assert found[key] == totals[key]
     assert found["total_assets"] == found["total_liabilities_and_equity"]
     assert facts["unit"] in whole(texts[name])
+    for statement, items in facts["line_items"].items():
+        page = texts[name][facts["statement_pages"][statement] - 1]
+        page_lines = page.text.splitlines()
+        for label, values in items.items():
+            [line] = [line for line in page_lines if line.startswith(label + " ")]
+            assert tuple(_amounts(line)) == values, label
     # retained earnings roll forward: prior + net income - dividends = current
     retained = totals["retained_earnings"]
     assert retained[1] + totals["net_income"][0] - facts["dividends_paid"] == retained[0]
