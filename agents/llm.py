@@ -39,6 +39,11 @@ def chat_model(*, settings: LLMSettings | None = None,
     """The chat model every agent talks to: the gateway's OpenAI-compatible endpoint, greedy
     decoding, the configured timeout and retries."""
     llm = settings or get_settings().llm
+    if http_async_client is None:
+        # never langchain-openai's process-wide default client: it stays bound to the event loop
+        # of the first task, and every later task of a worker process (each runs its graph in a
+        # new loop) would fail with "Event loop is closed"
+        http_async_client = httpx.AsyncClient(timeout=llm.timeout_s)
     return ChatOpenAI(
         model=llm.model, base_url=llm.base_url, api_key=SecretStr(llm.api_key),
         timeout=llm.timeout_s, max_retries=llm.max_retries, temperature=0,

@@ -58,3 +58,38 @@ def test_keys_create_prints_a_working_key_once(tmp_path: Path, db: None):
     with session_scope() as session:
         caller = authenticate(session, key)
     assert caller.key_prefix in key
+
+
+def test_several_documents_in_one_process_all_reach_the_model(tmp_path: Path, samples_dir: Path):
+    """Each analysis runs its graph in a new event loop; the model client must not outlive
+    one (a shared client fails the second document with "Event loop is closed")."""
+    from tests.live import free_port
+
+    port = free_port()
+    stub = subprocess.Popen([sys.executable, "-c", "from inference.cli import main; main()",
+                             "gateway-stub", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        import httpx
+
+        for _ in range(100):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=1)
+                break
+            except httpx.HTTPError:
+                import time
+
+                time.sleep(0.2)
+        env = embedded_env(tmp_path)
+        env.update({"LEXLEDGER_LLM__BASE_URL": f"http://127.0.0.1:{port}/v1",
+                    "LEXLEDGER_LLM__MODEL": "stub-model"})
+        files = [samples_dir / "services-agreement.pdf", samples_dir / "thai-lease.pdf"]
+        proc = run_cli(["process", *map(str, files)], env, tmp_path)
+    finally:
+        stub.terminate()
+        stub.wait(10)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "rejected" not in proc.stdout and "Event loop" not in proc.stdout, proc.stdout
+    assert proc.stdout.count("no model endpoint answered") == 0
+    assert len(list((tmp_path / "var" / "results").glob("*.json"))) == 2
