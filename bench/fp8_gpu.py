@@ -102,7 +102,7 @@ def _gemm_row(name: str, weight: torch.Tensor, m: int) -> dict[str, Any]:
 
 def bench_gemms(tokens: list[int]) -> list[dict[str, Any]]:
     """TFLOP/s of BF16 and FP8 GEMMs for every (shape, token count)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, n, k in SHAPES:
         weight = torch.randn(n, k, device="cuda", dtype=torch.bfloat16) * 0.02
         rows.extend(_gemm_row(name, weight, m) for m in tokens)

@@ -146,7 +146,7 @@ def precision_report_command(
         "var/reports/precision"),
     model_dir: Annotated[Path | None, typer.Option(
         help="Model to measure (default: the tiny DeepSeek-V3, built if missing).")] = None,
-    steps: Annotated[int, typer.Option(help="Fine-tuning steps per run.")] = 60,
+    steps: Annotated[int, typer.Option(help="Fine-tuning steps per run.")] = 100,
     seed: Annotated[int, typer.Option(help="Seed shared by both runs.")] = 0,
     recipe: Annotated[str, typer.Option(help="torchao scaling: tensorwise or rowwise.")] = (
         "tensorwise"),

@@ -130,7 +130,7 @@ def load_master_model(model_dir: Path, device: torch.device | None = None) -> nn
     if "quantization_config" in model_config:
         raise InvalidInput(f"{model_dir} is quantized; run `lexledger-inference dequantize` first "
                            "(fine-tuning keeps FP32 master weights)")
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    model: nn.Module = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     return model.to(device or _device())
 
 
@@ -233,11 +233,11 @@ def finetune(config: FinetuneConfig, *, resume: bool = True, stop_after: int | N
         start = _resume(checkpoint, model, optimizer, scheduler, config)
     result.resumed_from_step = start
     log_records = _read_log(out_dir / LOSS_LOG, start) if start else []
-    for record in log_records:
-        if "loss" in record:
-            result.train_loss.append((record["step"], record["loss"]))
-        if "eval_loss" in record:
-            result.eval_loss.append((record["step"], record["eval_loss"]))
+    for earlier in log_records:
+        if "loss" in earlier:
+            result.train_loss.append((earlier["step"], earlier["loss"]))
+        if "eval_loss" in earlier:
+            result.eval_loss.append((earlier["step"], earlier["eval_loss"]))
 
     context = lambda: _compute_context(config, device)  # noqa: E731
     began = time.perf_counter()
@@ -246,8 +246,8 @@ def finetune(config: FinetuneConfig, *, resume: bool = True, stop_after: int | N
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeRemainingColumn(), disable=not show_progress, transient=True,
     ) as progress:
-        for record in log_records:
-            log.write(json.dumps(record) + "\n")
+        for earlier in log_records:
+            log.write(json.dumps(earlier) + "\n")
         task = progress.add_task(f"{config.precision} fine-tune", total=config.steps,
                                  completed=start)
         last = config.steps if stop_after is None else min(config.steps, start + stop_after)
@@ -284,7 +284,7 @@ def finetune(config: FinetuneConfig, *, resume: bool = True, stop_after: int | N
     return result
 
 
-def export_bf16(model: nn.Module, source_dir: Path, out_dir: Path) -> Path:
+def export_bf16(model: Any, source_dir: Path, out_dir: Path) -> Path:
     """Save the trained master weights as a BF16 HF checkpoint (DeepSeek-V3 tensor layout; the
     routing bias stays FP32) with the source's tokenizer, ready for ``quantize`` or vLLM."""
     state = {name: tensor.detach().cpu() if "e_score_correction_bias" in name

@@ -50,7 +50,8 @@ def _store(name: str, tensor: torch.Tensor, variant: str) -> tuple[torch.Tensor,
     ref_sq = tensor.float().pow(2).sum().item()
     if variant == "fp32":
         return tensor.float(), tensor.numel() * 4, 0.0, ref_sq
-    fmt: Fp8Format | None = {"fp8-e4m3": "e4m3", "fp8-e5m2": "e5m2"}.get(variant)
+    formats: dict[str, Fp8Format] = {"fp8-e4m3": "e4m3", "fp8-e5m2": "e5m2"}
+    fmt = formats.get(variant)
     fused = name.endswith(_FUSED_EXPERTS)
     if fmt is not None and (fused or is_quantized_weight(name, tensor)):
         # each expert is its own 2-D weight on disk, so each gets its own blocks
@@ -191,7 +192,7 @@ def run_precision_report(
     out_dir: Path,
     model_dir: Path,
     *,
-    steps: int = 60,
+    steps: int = 100,
     seed: int = 0,
     seq_len: int = 64,
     micro_batch_size: int = 8,
