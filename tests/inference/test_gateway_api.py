@@ -7,6 +7,7 @@ cost summary per key, day and backend."""
 from __future__ import annotations
 
 import concurrent.futures
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -216,3 +217,21 @@ def test_replicas_share_rate_limits_through_redis(stub: Server,
         except openai.RateLimitError:
             pass
     assert answered == 3  # one budget of 3 per minute across both replicas, not 3 each
+
+
+def test_requests_are_served_while_the_ledger_database_is_down(
+        stub: Server, gateway_factory: GatewayFactory) -> None:
+    nowhere = "postgresql+psycopg://postgres@127.0.0.1:5432/lexledger_gateway_no_such_db"
+    gateway = gateway_factory(single_backend_config(stub), LEXLEDGER_DB__URL=nowhere)
+    api = client(gateway)
+    for _ in range(3):
+        api.chat.completions.create(model="deepseek-v3", messages=MESSAGES)
+    deadline = time.monotonic() + 10
+    while True:
+        metrics = httpx.get(gateway.url + "/metrics").text
+        # the rows wait in memory for the database instead of being dropped
+        if "lexledger_gateway_ledger_failed_flushes 0.0" not in metrics:
+            break
+        assert time.monotonic() < deadline, "the failed ledger writes never showed"
+        time.sleep(0.2)
+    assert "lexledger_gateway_ledger_pending 3.0" in metrics
