@@ -6,8 +6,9 @@ time it spends waiting for the child (not the time its caller spends on each pag
 when an allocation fails) or runs too long becomes a ``DocumentRejected`` with a readable reason.
 
 ``os.fork`` is used instead of ``multiprocessing``: Celery's prefork pool children are daemonic and
-may not start ``multiprocessing`` children, and a fork costs a millisecond where spawning a fresh
-interpreter costs a hundred.
+may not start ``multiprocessing`` children, and a fork costs a few milliseconds where spawning a
+fresh interpreter costs a hundred. ``run_isolated`` is the one-shot child; agents.ingest.resident
+keeps one child per process alive across documents with the same pieces (frames, limits, errors).
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ _READ_BYTES = 256 * 1024
 
 @dataclass
 class ChildStats:
-    """What one parsing child cost; filled in when it has been reaped."""
+    """What a parsing child cost: filled in when a one-shot child is reaped; for the resident
+    child, ``peak_rss_bytes`` is its high-water mark so far."""
 
     pid: int = 0
     peak_rss_bytes: int = 0
