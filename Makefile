@@ -6,7 +6,7 @@ SAMPLES ?= var/samples
 
 .PHONY: run test setup vllm-venv lint
 
-run: setup
+run: setup vllm-venv
 	$(VENV)/bin/lexledger samples --out $(SAMPLES)
 	$(VENV)/bin/lexledger process $(SAMPLES)/*.pdf
 

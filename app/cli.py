@@ -19,9 +19,11 @@ from rich.table import Table
 from sqlalchemy import select
 
 from app.core.db import session_scope
+from app.core.errors import LexLedgerError
 from app.core.logging import configure_logging
 from app.core.migrate import upgrade_database
 from app.core.settings import get_settings
+from app.model_endpoint import model_endpoint
 from app.models import Document, DocumentStatus, Result
 from app.result_summary import summary_lines
 from app.services.documents import document_with_job, upload_documents
@@ -99,12 +101,21 @@ def samples(out: Annotated[Path, typer.Option(help="folder to write the PDFs to"
 @app.command()
 def process(files: Annotated[list[Path], typer.Argument(help="PDF files", exists=True,
                                                         dir_okay=False)],
-            reprocess: bool = False) -> None:
+            reprocess: bool = False,
+            tiny_model: Annotated[bool, typer.Option(
+                help="when no model endpoint answers, serve the tiny CPU model for this run")]
+            = True) -> None:
     """Process PDFs through the whole pipeline and print a summary. On the embedded defaults
     everything runs in this process; with a broker configured, the workers do the work."""
     configure_logging("WARNING")
     settings = get_settings()
     upgrade_database()
+    with model_endpoint(console, start_tiny=tiny_model and settings.celery.eager) as model_note:
+        console.print(f"model: {model_note}")
+        _process_files(files, reprocess, settings.storage.result_dir)
+
+
+def _process_files(files: list[Path], reprocess: bool, result_dir: Path) -> None:
     with session_scope() as session, session.begin():
         tenant_id = get_or_create_tenant(session=session, name=LOCAL_TENANT).id
     caller = Caller(tenant_id=tenant_id, key_id=uuid.UUID(int=0), key_prefix="cli")
@@ -119,14 +130,16 @@ def process(files: Annotated[list[Path], typer.Argument(help="PDF files", exists
                     outcome = upload_documents(session, caller, [(path.name, stream)],
                                                reprocess=reprocess)[0]
                 ids[path] = outcome.document.id
-            except Exception as exc:  # shown in the summary; the other files go on
+            except LexLedgerError as exc:  # shown in the summary; the other files go on
                 errors[path] = str(exc)
+            except Exception as exc:
+                errors[path] = f"internal error: {type(exc).__name__}: {exc}"
 
     runner = threading.Thread(target=submit, daemon=True)
     runner.start()
     _follow_progress(files, caller, runner, ids, errors)
     runner.join()
-    _print_summary(files, caller, ids, errors, settings.storage.result_dir)
+    _print_summary(files, caller, ids, errors, result_dir)
 
 
 def _follow_progress(files: list[Path], caller: Caller, runner: threading.Thread,

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from app.core.db import session_scope
 from app.services.tenants import authenticate
@@ -33,7 +36,8 @@ def test_process_runs_the_pipeline_on_embedded_defaults(tmp_path: Path, samples_
     files = sorted(samples_dir.glob("*.pdf"))
     bad = tmp_path / "scan-notes.pdf"
     bad.write_text("not really a PDF")
-    proc = run_cli(["process", *map(str, files), str(bad)], embedded_env(tmp_path), tmp_path)
+    proc = run_cli(["process", "--no-tiny-model", *map(str, files), str(bad)],
+                   embedded_env(tmp_path), tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
     assert (tmp_path / "var" / "lexledger.db").exists(), "the embedded SQLite file is used"
@@ -85,7 +89,7 @@ def test_several_documents_in_one_process_all_reach_the_model(tmp_path: Path, sa
         env.update({"LEXLEDGER_LLM__BASE_URL": f"http://127.0.0.1:{port}/v1",
                     "LEXLEDGER_LLM__MODEL": "stub-model"})
         files = [samples_dir / "services-agreement.pdf", samples_dir / "thai-lease.pdf"]
-        proc = run_cli(["process", *map(str, files)], env, tmp_path)
+        proc = run_cli(["process", "--no-tiny-model", *map(str, files)], env, tmp_path)
     finally:
         stub.terminate()
         stub.wait(10)
@@ -93,3 +97,27 @@ def test_several_documents_in_one_process_all_reach_the_model(tmp_path: Path, sa
     assert "rejected" not in proc.stdout and "Event loop" not in proc.stdout, proc.stdout
     assert proc.stdout.count("no model endpoint answered") == 0
     assert len(list((tmp_path / "var" / "results").glob("*.json"))) == 2
+
+
+VLLM_VENV = Path(__file__).resolve().parents[1] / ".venv-vllm"
+
+
+@pytest.mark.slow
+@pytest.mark.vllm
+@pytest.mark.skipif(not (VLLM_VENV / "bin" / "python").exists(), reason="no .venv-vllm")
+def test_process_serves_the_tiny_model_when_no_endpoint_answers(tmp_path: Path,
+                                                               samples_dir: Path):
+    env = embedded_env(tmp_path)
+    env["LEXLEDGER_ENGINE__VLLM_VENV"] = str(VLLM_VENV)
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    proc = run_cli(["process", str(samples_dir / "thai-lease.pdf")], env, tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "tiny CPU model tiny-deepseek-v3 served by vLLM" in proc.stdout
+    assert " done " in proc.stdout
+    [result] = [json.loads(p.read_text()) for p in (tmp_path / "var" / "results").glob("*.json")]
+    assert result["doc_type"]["value"] == "lease"
+    assert "no model endpoint answered" not in json.dumps(result)
+    # the server was stopped with the run
+    [log] = (tmp_path / "var" / "log" / "vllm").glob("process-tiny-cpu-*.log")
+    pid = int(re.search(r"vLLM pid (\d+)", log.read_text()).group(1))
+    assert not Path(f"/proc/{pid}").exists()
