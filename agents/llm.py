@@ -60,13 +60,18 @@ class AgentContext:
     model: str = ""
 
     @classmethod
-    def from_settings(cls, *, http_async_client: httpx.AsyncClient | None = None
-                      ) -> AgentContext:
+    def from_settings(cls) -> AgentContext:
+        """The configured model with its own HTTP client; make one per event loop and
+        ``aclose`` it when that loop's run ends."""
         llm = get_settings().llm
         if not llm.enabled:
             return cls(chat=None, model=llm.model)
-        return cls(chat=chat_model(settings=llm, http_async_client=http_async_client),
-                   model=llm.model)
+        return cls(chat=chat_model(settings=llm), model=llm.model)
+
+    async def aclose(self) -> None:
+        """Closes the model client's connections (they belong to the current event loop)."""
+        if self.chat is not None and self.chat.root_async_client is not None:
+            await self.chat.root_async_client.close()
 
 
 @dataclass

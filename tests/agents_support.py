@@ -172,6 +172,9 @@ class ScriptedServer:
         script = self.script
 
         class Handler(BaseHTTPRequestHandler):
+            # keep-alive, like a real server: clients reuse pooled connections
+            protocol_version = "HTTP/1.1"
+
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 data = json.dumps(script.answer(body)).encode()

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import threading
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from langchain_core.runnables import RunnableConfig
@@ -31,10 +31,11 @@ DETERMINISTIC_MODEL = "deterministic-rules"
 T = TypeVar("T")
 
 
-def run_analysis(session: Session, job_id: str, context: AgentContext | None = None) -> bool:
+def run_analysis(session: Session, job_id: str,
+                 make_context: Callable[[], AgentContext] = AgentContext.from_settings) -> bool:
     """Runs analysis then verification for ``job_id``; False when there was nothing to do.
-    ``context`` carries the chat model (from the settings when not given)."""
-    context = context or AgentContext.from_settings()
+    ``make_context`` gives the chat model; it is called inside each event loop the graph runs
+    in, since a client's pooled connections cannot outlive their loop."""
     with session.begin():
         job = load_job(session=session, job_id=job_id, lock=True)
         if job is None or job.status in ("cancelled", "failed", "done"):
@@ -57,11 +58,11 @@ def run_analysis(session: Session, job_id: str, context: AgentContext | None = N
 
     thread = str(job_id)
     if not analysed:
-        state = _run(_advance(thread, {"pages": pages, "llm_log": []}, context,
+        state = _run(_advance(thread, {"pages": pages, "llm_log": []}, make_context,
                               stop_before_verify=True))
         with session.begin():
             job = load_job(session=session, job_id=job_id, lock=True)
-            document = session.get(Document, uuid.UUID(document_facts["id"])) if job else None
+            document = session.get(Document, uuid.UUID(str(document_facts["id"]))) if job else None
             if job is None or document is None:
                 return False
             finish_stage(session=session, job=job, name=StageName.ANALYSIS,
@@ -70,13 +71,13 @@ def run_analysis(session: Session, job_id: str, context: AgentContext | None = N
             document.language = state.get("language")
             start_stage(session=session, job=job, document=document, name=StageName.VERIFY)
 
-    state = _run(_advance(thread, None, context, stop_before_verify=False))
+    state = _run(_advance(thread, None, make_context, stop_before_verify=False))
     result = assemble_result(state, document_facts, flags)
     report = result["verification"]
 
     with session.begin():
         job = load_job(session=session, job_id=job_id, lock=True)
-        document = session.get(Document, uuid.UUID(document_facts["id"])) if job else None
+        document = session.get(Document, uuid.UUID(str(document_facts["id"]))) if job else None
         if job is None or document is None:
             return False
         existing = session.scalar(select(Result).where(Result.job_id == job.id))
@@ -92,10 +93,21 @@ def run_analysis(session: Session, job_id: str, context: AgentContext | None = N
     return True
 
 
-async def _advance(thread: str, initial: dict[str, Any] | None, context: AgentContext, *,
+async def _advance(thread: str, initial: dict[str, Any] | None,
+                   make_context: Callable[[], AgentContext], *,
                    stop_before_verify: bool) -> dict[str, Any]:
     """Runs the job's graph from its last checkpoint (or from ``initial`` when it has none)
     up to verification, or to the end; returns the state reached."""
+    context = make_context()
+    try:
+        return await _advance_with(thread, initial, context,
+                                   stop_before_verify=stop_before_verify)
+    finally:
+        await context.aclose()
+
+
+async def _advance_with(thread: str, initial: dict[str, Any] | None, context: AgentContext,
+                        *, stop_before_verify: bool) -> dict[str, Any]:
     async with open_checkpointer() as saver:
         graph = build_graph(saver)
         config: RunnableConfig = {"configurable": {"thread_id": thread}}
