@@ -16,14 +16,14 @@ from app.core.errors import UpstreamUnavailable
 from app.core.settings import get_settings
 from app.models.base import utcnow
 from app.models.batch import Batch
-from app.services.batches import (
+from app.services.batch_feeder import (
     CALLBACK_TASK,
     FEED_TASK,
     JOB_FINISHED_TASK,
     run_feeder,
-    summarize,
     tenant_of_batch_job,
 )
+from app.services.batches import summarize
 from app.worker import celery_app
 
 log = logging.getLogger(__name__)

@@ -4,20 +4,16 @@ document and a job for each, but queues none of them at once: the feeder hands o
 batches, round-robin) and hands out the next one when one finishes, so one tenant's 500 contracts
 never fill the queues in front of another tenant's batch or the interactive queue. Cancel marks
 queued and running jobs cancelled (stages stop at their next boundary); retry gives failed and
-cancelled documents a new job; documents already done are never run again. Reading a zip
-safely is ``app.services.batch_intake``'s job; the Celery tasks calling in here are in
-``app.batch_tasks``."""
+cancelled documents a new job; documents already done are never run again. The feeder itself is
+``app.services.batch_feeder``; reading a zip safely is ``app.services.batch_intake``'s job."""
 
 from __future__ import annotations
 
-import logging
-import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.callbacks import validate_callback_url
@@ -26,19 +22,13 @@ from app.core.settings import get_settings
 from app.models import Document, DocumentStatus, Job
 from app.models.base import utcnow
 from app.models.batch import Batch, BatchItem, BatchStatus
-from app.queue import enqueue
 from app.services.audit import record_event
+from app.services.batch_feeder import CALLBACK_TASK, as_utc, kick, lock_job, safe_enqueue
 from app.services.batch_intake import open_upload
-from app.services.documents import INGEST_TASK, blob_store, clean_filename
+from app.services.documents import blob_store, clean_filename
 from app.services.jobs import cancel_job, create_job, latest_job
 from app.services.tenants import Caller
 from app.storage import StagedBlob
-
-log = logging.getLogger(__name__)
-
-FEED_TASK = "lexledger.batches.feed"
-JOB_FINISHED_TASK = "lexledger.batches.job_finished"
-CALLBACK_TASK = "lexledger.batches.callback"
 
 
 @dataclass
@@ -177,8 +167,8 @@ def summarize(session: Session, batch: Batch) -> dict[str, Any]:
     for view in items:
         counts[view.status] = counts.get(view.status, 0) + 1
     finished = sum(DocumentStatus(v.status).finished for v in items)
-    started = [_aware(v.started_at) for v in items if v.started_at is not None]
-    end = _aware(batch.finished_at or utcnow())
+    started = [as_utc(v.started_at) for v in items if v.started_at is not None]
+    end = as_utc(batch.finished_at or utcnow())
     elapsed_s = (end - min(started)).total_seconds() if started else 0.0
     processed = sum(1 for v in items if v.status in ("done", "failed")
                     and v.started_at is not None)
@@ -229,7 +219,7 @@ def cancel_batch(session: Session, caller: Caller, batch_id: uuid.UUID) -> int:
     with session.begin():
         batch = get_batch(session=session, caller=caller, batch_id=batch_id, lock=True)
         for item in session.scalars(select(BatchItem).where(BatchItem.batch_id == batch.id)):
-            job = _locked_job(session, item.job_id)
+            job = lock_job(session, item.job_id)
             if job is None:
                 continue
             document = session.get(Document, job.document_id)
@@ -243,7 +233,7 @@ def cancel_batch(session: Session, caller: Caller, batch_id: uuid.UUID) -> int:
                      action="batch.cancelled", subject_type="batch", subject_id=batch.id,
                      detail={"cancelled": cancelled})
     if send_callback:
-        _safe_enqueue(CALLBACK_TASK, str(batch_id))
+        safe_enqueue(CALLBACK_TASK, str(batch_id))
     kick(caller.tenant_id)  # the freed slots go to the tenant's other batches
     return cancelled
 
@@ -276,151 +266,5 @@ def retry_batch(session: Session, caller: Caller, batch_id: uuid.UUID) -> int:
     return retried
 
 
-def _locked_job(session: Session, job_id: uuid.UUID | None) -> Job | None:
-    if job_id is None:
-        return None
-    query = select(Job).where(Job.id == job_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    return session.scalar(query)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands timestamps back without their zone; they were written in UTC
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _callback_due(batch: Batch) -> bool:
     return bool(batch.callback_url) and batch.callback_delivered_at is None
-
-
-# --- the feeder -------------------------------------------------------------------------------
-
-_local = threading.local()
-
-
-def kick(tenant_id: uuid.UUID) -> None:
-    """Asks the feeder to look at the tenant's batches (after commit, never inside one)."""
-    _safe_enqueue(FEED_TASK, str(tenant_id))
-
-
-def run_feeder(tenant_id: str) -> None:
-    """Feeds the tenant's running batches until no slot is free. When Celery runs eagerly a
-    finished job asks for more from inside this loop; that request is noted and served by this
-    loop instead of nesting one call per document."""
-    if getattr(_local, "feeding", False):
-        _local.again = True
-        return
-    _local.feeding = True
-    try:
-        _local.again = True
-        while _local.again:
-            _local.again = False
-            from app.core.db import session_scope
-
-            with session_scope() as session:
-                jobs, finished = feed_tenant(session, uuid.UUID(tenant_id))
-            for batch_id in finished:
-                _safe_enqueue(CALLBACK_TASK, str(batch_id))
-            for job_id in jobs:
-                _safe_enqueue(INGEST_TASK, str(job_id))
-    finally:
-        _local.feeding = False
-
-
-def feed_tenant(session: Session, tenant_id: uuid.UUID) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
-    """Picks the jobs to hand to the queue now, round-robin over the tenant's running batches
-    within both caps, and closes batches with nothing left to run. Returns the job ids to enqueue
-    and the ids of the batches that finished and owe a callback."""
-    caps = get_settings().batches
-    stale_before = utcnow() - timedelta(seconds=caps.requeue_after_s)
-    to_send: list[uuid.UUID] = []
-    finished: list[uuid.UUID] = []
-    with session.begin():
-        query = (select(Batch).where(Batch.tenant_id == tenant_id,
-                                     Batch.status == BatchStatus.RUNNING).order_by(Batch.id))
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
-        batches = list(session.scalars(query))
-        if not batches:
-            return [], []
-        rows = session.execute(
-            select(BatchItem, Job.status, Job.started_at)
-            .outerjoin(Job, Job.id == BatchItem.job_id)
-            .where(BatchItem.batch_id.in_([b.id for b in batches]))
-            .order_by(BatchItem.position)).all()
-        pending: dict[uuid.UUID, list[BatchItem]] = {b.id: [] for b in batches}
-        in_flight: dict[uuid.UUID, int] = {b.id: 0 for b in batches}
-        for item, status, started_at in rows:
-            if status is None or DocumentStatus(status).finished:
-                continue
-            if item.enqueued_at is None:
-                pending[item.batch_id].append(item)
-                continue
-            in_flight[item.batch_id] += 1
-            if started_at is None and _aware(item.enqueued_at) < stale_before:
-                # handed over long ago and never started: the message was lost; send it again
-                item.enqueued_at = utcnow()
-                to_send.append(item.job_id)  # type: ignore[arg-type]
-        free = caps.max_in_flight_per_tenant - sum(in_flight.values())
-        while free > 0:
-            open_batches = [b for b in batches if pending[b.id]
-                            and in_flight[b.id] < caps.max_in_flight_per_batch]
-            if not open_batches:
-                break
-            batch = min(open_batches, key=lambda b: (in_flight[b.id], b.created_at))
-            item = pending[batch.id].pop(0)
-            item.enqueued_at = utcnow()
-            in_flight[batch.id] += 1
-            to_send.append(item.job_id)  # type: ignore[arg-type]
-            free -= 1
-        for batch in batches:
-            if not pending[batch.id] and in_flight[batch.id] == 0:
-                batch.status = BatchStatus.DONE
-                batch.finished_at = utcnow()
-                if _callback_due(batch):
-                    finished.append(batch.id)
-    return to_send, finished
-
-
-def tenant_of_batch_job(session: Session, job_id: str) -> uuid.UUID | None:
-    """The tenant whose batch ran ``job_id``, or ``None`` for a job outside any batch."""
-    with session.begin():
-        return session.scalar(select(Batch.tenant_id)
-                              .join(BatchItem, BatchItem.batch_id == Batch.id)
-                              .where(BatchItem.job_id == uuid.UUID(job_id)).limit(1))
-
-
-def _safe_enqueue(task_name: str, *args: Any) -> None:
-    # a lost message is recovered by the next completion, the next status read or the stale-job
-    # re-send, so a broker hiccup here must not fail the request or task that committed already
-    try:
-        enqueue(task_name, *args)
-    except Exception:
-        log.exception("could not enqueue %s%s", task_name, args)
-
-
-# --- completions: a job that finishes frees a slot in its batch ----------------------------------
-
-# cancellations free their slots through the cancel itself, which feeds the tenant afterwards
-_FINISHED = {DocumentStatus.DONE.value, DocumentStatus.FAILED.value}
-
-
-@event.listens_for(Session, "after_flush")
-def _note_finished_jobs(session: Session, _context: Any) -> None:
-    for obj in session.dirty:
-        if isinstance(obj, Job):
-            history = inspect(obj).attrs.status.history
-            if history.added and str(history.added[0]) in _FINISHED:
-                session.info.setdefault("finished_jobs", set()).add(str(obj.id))
-
-
-@event.listens_for(Session, "after_commit")
-def _announce_finished_jobs(session: Session) -> None:
-    for job_id in session.info.pop("finished_jobs", ()):
-        _safe_enqueue(JOB_FINISHED_TASK, job_id)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_finished_jobs(session: Session) -> None:
-    session.info.pop("finished_jobs", None)
