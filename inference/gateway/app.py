@@ -61,8 +61,10 @@ async def _read_body(receive: Receive) -> bytes:
 async def _respond(send: Send, status: int, body: bytes,
                    headers: list[tuple[bytes, bytes]] | None = None,
                    content_type: list[tuple[bytes, bytes]] = JSON) -> None:
+    # a known length spares the client chunked decoding of a body that is complete already
+    length = [(b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status,
-                "headers": content_type + (headers or [])})
+                "headers": content_type + length + (headers or [])})
     await send({"type": "http.response.body", "body": body})
 
 
