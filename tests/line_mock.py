@@ -246,7 +246,10 @@ def mock_line_channel(monkeypatch: pytest.MonkeyPatch) -> Iterator[MockLine]:
     settings = get_settings().line
     for name, value in {"channel_secret": CHANNEL_SECRET, "channel_access_token": ACCESS_TOKEN,
                         "api_host": mock.url, "data_api_host": mock.url,
-                        "tenant_by_destination": {"Ubot0000": TENANT}}.items():
+                        "tenant_by_destination": {"Ubot0000": TENANT},
+                        # a loaded machine can take a while on a first answer; tests that
+                        # want an expired token send an event older than this
+                        "reply_token_ttl_s": 600.0}.items():
         monkeypatch.setattr(settings, name, value)
     try:
         yield mock

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from agents.line.answering import inline_citations
 from agents.line.client import LineClient, Recipient, retry_key
 from agents.line.language import detect_language
 from agents.line.messages import MAX_TEXT_UNITS, split_text, utf16_units, with_citations
@@ -51,6 +52,19 @@ def test_citations_are_written_once_each_in_order():
                                                       ("lease.pdf", 4)])
     assert text == "The deposit is 3 months.\n\n(lease.pdf, p. 4)\n(lease.pdf, p. 2)"
     assert with_citations("Not found.", []) == "Not found."
+
+
+def test_agent_references_become_document_and_page():
+    citations = [{"ref": 1, "filename": "lease.pdf", "page": 4},
+                 {"ref": 2, "filename": "contract.pdf", "page": 12}]
+    text, cited = inline_citations("The deposit is 3 months [1]. Notice is 90 days [2].",
+                                   citations)
+    assert text == ("The deposit is 3 months (lease.pdf, p. 4). "
+                    "Notice is 90 days (contract.pdf, p. 12).")
+    assert cited == [("lease.pdf", 4), ("contract.pdf", 12)]
+    # a reference the agent did not back with a citation is dropped, not invented
+    assert inline_citations("Rent is due monthly [3].", citations) == (
+        "Rent is due monthly.", [])
 
 
 def test_language_follows_the_script_of_the_message():

@@ -1,35 +1,24 @@
-"""The one place the LINE bot asks for an answer: ``answer_question`` takes a user's question,
-their tenant, language and recent turns, and returns the answer text with its citations as
-(document, page) pairs. It is the seam to the support agent; until that agent is wired in, the
-answer is the passage of the tenant's documents that shares the most terms with the question,
-quoted with its page, or an honest "not found in your documents"."""
+"""The one place the LINE bot asks for an answer: ``answer_question`` records the user's
+question as a support query in the user's LINE conversation (``line:<tenant>:<user>``, so the
+support agent reads the earlier turns as its memory), runs the support agent on it, and returns
+the answer with each passage reference written as "(document, p. N)"."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from agents.line.messages import format_citation
+from agents.support.tasks import answer_query
+from app.core.db import session_scope
+from app.core.errors import LexLedgerError
+from app.models.search import Query, QueryStatus
+from app.services.line import line_caller
+from app.services.queries import MAX_QUESTION_CHARS, create_query
 
-from agents.line.language import Language
-from app.models import Chunk, Document, DocumentStatus
-
-MAX_CHUNKS_SCANNED = 20000
-EXCERPT_CHARS = 600
-LATIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]{2,}")
-THAI_RUN = re.compile(r"[\u0E00-\u0E7F]+")
-STOPWORDS = frozenset(
-    "the and for are was were what when where which who whom whose why how does did with "
-    "this that these those from into about have has had can could should would will shall "
-    "may might must our your their there here any all not but you".split())
-
-NOT_FOUND: dict[Language, str] = {
-    "en": "I could not find this in your documents.",
-    "th": "ไม่พบข้อมูลนี้ในเอกสารของคุณค่ะ",
-}
-LEAD_IN: dict[Language, str] = {"en": "From your documents:", "th": "จากเอกสารของคุณ:"}
+REFERENCE = re.compile(r"\s*\[(\d+)\]")
 
 
 @dataclass(frozen=True)
@@ -37,64 +26,42 @@ class Answer:
     text: str
     citations: list[tuple[str, int]] = field(default_factory=list)
     found: bool = True
+    language: str | None = None
 
 
-def answer_question(session: Session, *, tenant_id: uuid.UUID, question: str,
-                    language: Language, conversation_id: str,
-                    history: list[tuple[str, str]]) -> Answer:
-    """Answers ``question`` over the tenant's finished documents in ``language``, with the
-    pages the answer comes from. ``history`` holds the earlier turns (role, text), oldest
-    first; ``conversation_id`` names the conversation for the agent's own memory."""
-    terms = _terms(question)
-    if not terms and history:
-        # a follow-up with no terms of its own ("and why?") keeps to the earlier questions
-        terms = _terms(" ".join(text for role, text in history if role == "user"))
-    best = _best_passage(session, tenant_id, terms)
-    if best is None:
-        return Answer(NOT_FOUND[language], [], found=False)
-    filename, page, text = best
-    return Answer(f"{LEAD_IN[language]}\n\"{_excerpt(text, terms)}\"", [(filename, page)])
+def conversation_id(tenant_id: uuid.UUID, user_id: str) -> str:
+    return f"line:{tenant_id}:{user_id}"
 
 
-def _terms(text: str) -> set[str]:
-    words = {_stem(w) for w in map(str.lower, LATIN_WORD.findall(text)) if w not in STOPWORDS}
-    # Thai has no spaces between words: character bigrams match without a word segmenter
-    bigrams = {run[i:i + 2] for run in THAI_RUN.findall(text) for i in range(len(run) - 1)}
-    return words | bigrams
+async def answer_question(*, tenant_id: uuid.UUID, user_id: str, question: str) -> Answer:
+    """Answers ``question`` over the tenant's documents, in the question's language, with the
+    pages the answer comes from; the user's earlier questions are the agent's memory."""
+    with session_scope() as session:
+        query = create_query(session, line_caller(tenant_id, user_id),
+                             question=question[:MAX_QUESTION_CHARS],
+                             conversation_id=conversation_id(tenant_id, user_id))
+    await answer_query(query.id)
+    with session_scope() as session:
+        row = session.get(Query, query.id)
+        if row is None or row.status != QueryStatus.DONE or not row.answer:
+            reason = row.error if row is not None else "the question was deleted"
+            raise LexLedgerError(f"the support agent did not answer: {reason}")
+        return Answer(*inline_citations(row.answer, list(row.citations or [])),
+                      found=bool(row.found), language=row.language)
 
 
-def _stem(word: str) -> str:
-    # "governs", "governed" and "governing" meet at "govern"; "laws" at "law"
-    word = word.removesuffix("'s")
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+def inline_citations(answer: str, citations: list[dict[str, Any]]
+                     ) -> tuple[str, list[tuple[str, int]]]:
+    """The answer with each "[n]" written as "(document, p. N)", and the pages cited."""
+    by_ref = {int(c["ref"]): c for c in citations if c.get("ref") is not None}
+    cited: list[tuple[str, int]] = []
 
+    def replace(match: re.Match[str]) -> str:
+        citation = by_ref.get(int(match.group(1)))
+        if citation is None:
+            return ""
+        pair = (str(citation["filename"]), int(citation["page"]))
+        cited.append(pair)
+        return " " + format_citation(*pair)
 
-def _best_passage(session: Session, tenant_id: uuid.UUID,
-                  terms: set[str]) -> tuple[str, int, str] | None:
-    if not terms:
-        return None
-    rows = session.execute(
-        select(Document.filename, Chunk.page_number, Chunk.text)
-        .join(Document, Document.id == Chunk.document_id)
-        .where(Document.tenant_id == tenant_id, Document.status == DocumentStatus.DONE)
-        .order_by(Document.created_at, Chunk.ordinal).limit(MAX_CHUNKS_SCANNED))
-    best: tuple[float, str, int, str] | None = None
-    for filename, page, text in rows:
-        score = len(terms & _terms(text)) / len(terms)
-        if score > 0 and (best is None or score > best[0]):
-            best = (score, filename, page, text)
-    # fewer than a third of the question's terms is a coincidence, not an answer
-    if best is None or best[0] < 1 / 3:
-        return None
-    return best[1], best[2], best[3]
-
-
-def _excerpt(text: str, terms: set[str]) -> str:
-    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
-    if not sentences:
-        return text[:EXCERPT_CHARS]
-    ranked = max(sentences, key=lambda s: len(terms & _terms(s)))
-    return ranked[:EXCERPT_CHARS]
+    return REFERENCE.sub(replace, answer).strip(), cited

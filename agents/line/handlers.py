@@ -6,7 +6,6 @@ An event is processed once: it is claimed by its row's status and marked done at
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
@@ -23,11 +22,11 @@ from linebot.v3.webhooks import (
     UnfollowEvent,
 )
 
-from agents.line.answering import Answer, answer_question
+from agents.line.answering import answer_question
 from agents.line.client import LineClient, LineRequestRefused, Recipient
 from agents.line.documents import FollowUp, receive_file
 from agents.line.language import Language, detect_language, language_from_profile
-from agents.line.messages import canned, split_text, with_citations
+from agents.line.messages import canned, split_text
 from app.core.db import session_scope
 from app.core.errors import LexLedgerError, UpstreamUnavailable
 from app.core.settings import get_settings
@@ -36,7 +35,6 @@ from app.services.line import (
     finish_event,
     get_or_create_user,
     messages_in_window,
-    recent_turns,
     remember_turns,
     set_following,
 )
@@ -173,26 +171,15 @@ async def _answer(client: LineClient, stored: StoredEvent, recipient: Recipient,
                   question: str, language: Language) -> str:
     if recipient.chat_id == user_id:  # LINE shows the animation in one-to-one chats only
         await client.show_loading(user_id)
-    # off the event loop: the support agent may run its own loop or block on the model
-    answer = await asyncio.to_thread(_ask_agent, stored.tenant_id, user_id, question, language)
-    text = with_citations(answer.text, answer.citations)
-    parts = split_text(text)
+    answer = await answer_question(tenant_id=stored.tenant_id, user_id=user_id,
+                                   question=question)
+    parts = split_text(answer.text)
     how = await client.send(recipient, parts)
     with session_scope() as session, session.begin():
         user = get_or_create_user(session=session, tenant_id=stored.tenant_id, user_id=user_id)
-        remember_turns(session=session, user=user, question=question, answer=text)
+        remember_turns(session=session, user=user, question=question, answer=answer.text)
     found = "answered" if answer.found else "not found"
-    return f"{found} in {len(parts)} message(s) ({language}, {how})"
-
-
-def _ask_agent(tenant_id: uuid.UUID, user_id: str, question: str, language: Language) -> Answer:
-    with session_scope() as session, session.begin():
-        user = get_or_create_user(session=session, tenant_id=tenant_id, user_id=user_id)
-        history = recent_turns(session=session, user=user,
-                               limit=get_settings().line.memory_turns)
-        return answer_question(session, tenant_id=tenant_id, question=question,
-                               language=language, conversation_id=f"line:{tenant_id}:{user_id}",
-                               history=history)
+    return f"{found} in {len(parts)} message(s) ({answer.language or language}, {how})"
 
 
 async def _apologise(client: LineClient, stored: StoredEvent, event: Event) -> None:

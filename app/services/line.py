@@ -167,13 +167,6 @@ def messages_in_window(*, session: Session, tenant_id: uuid.UUID, user_id: str) 
         LineEvent.event_type == "message", LineEvent.created_at >= since)) or 0
 
 
-def recent_turns(*, session: Session, user: LineUser, limit: int) -> list[tuple[str, str]]:
-    """The user's last ``limit`` conversation turns, oldest first, as (role, text)."""
-    rows = list(session.scalars(select(LineTurn).where(LineTurn.line_user_id == user.id)
-                                .order_by(LineTurn.created_at.desc()).limit(limit)))
-    return [(row.role, row.text) for row in reversed(rows)]
-
-
 def remember_turns(*, session: Session, user: LineUser, question: str, answer: str) -> None:
     now = utcnow()
     session.add(LineTurn(line_user_id=user.id, role="user", text=question, created_at=now))
