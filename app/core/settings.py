@@ -91,8 +91,6 @@ class LineSettings(BaseModel):
     # LINE accepts a reply token for about a minute after the event; push after this margin
     reply_token_ttl_s: float = 50.0
     loading_seconds: int = 20
-    # earlier turns of the conversation handed to the support agent
-    memory_turns: int = 10
     # how often, and how long, a PDF sent in chat is watched until its summary can be pushed
     document_poll_s: float = 5.0
     document_watch_s: float = 3600.0
