@@ -76,7 +76,6 @@ def test_webhook_acks_then_a_worker_replies_and_a_double_delivery_is_answered_on
         responses = list(pool.map(post, range(2)))
     assert time.perf_counter() - started < 10
     assert [r.status_code for r in responses] == [200, 200]
-    assert sorted(r.json()["queued"] for r in responses) == [0, 1]
 
     [reply] = mock_line.wait_for("/message/reply", timeout=60)
     assert reply.body["replyToken"] == event["replyToken"]
