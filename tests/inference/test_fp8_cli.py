@@ -68,3 +68,16 @@ def test_precision_report_writes_table_json_and_plot(tiny_dir: Path, tmp_path: P
     assert len(training["bf16"]["curve"]) == len(training["fp8"]["curve"]) == 3
     image = matplotlib.image.imread(out / "loss_curves.png")
     assert image.shape[0] > 200 and image.shape[1] > 300
+
+
+def test_finetune_command_trains_and_reports(tiny_dir: Path, tmp_path: Path) -> None:
+    args = ["finetune", "--model-dir", str(tiny_dir), "--out", str(tmp_path / "run"),
+            "--steps", "2", "--micro-batch-size", "2", "--grad-accum-steps", "1",
+            "--seq-len", "32", "--eval-every", "2", "--threads", "1"]
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 0, done.output
+    assert "FP8 linear layers" in done.output and "last held-out loss" in done.output
+    assert len((tmp_path / "run" / "loss.jsonl").read_text().splitlines()) == 2
+    assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
+    bad = CliRunner().invoke(app, [*args[:5], "--precision", "fp4"])
+    assert bad.exit_code != 0
