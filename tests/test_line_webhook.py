@@ -70,6 +70,22 @@ def test_malformed_but_signed_body_is_a_400(client, line):
     assert stored_events() == []
 
 
+def test_verify_button_and_unknown_events_are_acknowledged_and_ignored(client, line):
+    body = event_body()
+    empty = client.post("/v1/line/webhook", content=body,
+                        headers={"X-Line-Signature": sign(body)})
+    assert empty.status_code == 200 and empty.json() == {"events": 0}
+    odd = {"type": "somethingNew", "mode": "active", "timestamp": 1,
+           "webhookEventId": "01HODDEVENT", "deliveryContext": {"isRedelivery": False}}
+    broken = {"type": "message", "webhookEventId": "01HBROKEN",
+              "source": {"type": "user", "userId": "Ubroken"}}
+    assert line.deliver(client, odd, broken).status_code == 200
+    outcomes = {e.webhook_event_id: e.outcome for e in stored_events()}
+    assert outcomes == {"01HODDEVENT": "ignored: unreadable or unknown 'somethingNew' event",
+                        "01HBROKEN": "ignored: unreadable or unknown 'message' event"}
+    assert line.calls == []
+
+
 def test_question_gets_loading_then_a_cited_reply(client, auth, line, samples_dir):
     upload(client, auth, samples_dir / "services-agreement.pdf")
     event = text_event("Which state's law governs this agreement?", user_id="Uen1")

@@ -66,9 +66,9 @@ async def handle_event(event_id: str) -> Handled | None:
         return None
     try:
         event = Event.from_dict(stored.payload)
-    except ValueError:
-        return Handled(_finish(stored, "ignored: unknown event type "
-                                       f"{stored.payload.get('type')!r}"))
+    except ValueError:  # a type this SDK does not know, or fields it cannot read
+        return Handled(_finish(stored, "ignored: unreadable or unknown "
+                                       f"{stored.payload.get('type')!r} event"))
     async with LineClient(get_settings().line) as client:
         try:
             outcome, follow_up = await _dispatch(client, stored, event)
