@@ -98,8 +98,8 @@ class RedisAnswerStream:
         try:
             while time.monotonic() < deadline:
                 block_ms = max(1, int(min(1.0, deadline - time.monotonic()) * 1000))
-                reply = await client.xread({self._key(query_id): last}, block=block_ms,
-                                           count=256)
+                reply: Any = await client.xread({self._key(query_id): last},
+                                                block=block_ms, count=256)
                 for _stream, entries in reply or []:
                     for entry_id, fields in entries:
                         last = entry_id

@@ -39,7 +39,7 @@ from app.services.tenants import Caller, get_or_create_tenant
 
 REPO = Path(__file__).resolve().parents[1]
 KS = (1, 3, 5, 10)
-console = Console()
+console = Console(width=150)
 
 
 class PageBM25:

@@ -30,8 +30,12 @@ from app.models.search import EntryKind, SearchEntry, SearchPosting
 RRF_K = 60
 BM25_K1 = 1.2
 BM25_B = 0.75
-# structure comes first: its ranking counts twice as much as each similarity ranking
-STRUCTURE_WEIGHT = 2.0
+# structure comes first: its ranking counts more than each similarity ranking
+STRUCTURE_WEIGHT = 1.5
+# how deep in each similarity ranking a structural entry may be and still take part
+STRUCTURE_DEPTH = 20
+# a clause category on more than this share of a document's chunks counts for less
+CATEGORY_SHARE = 0.15
 # terms in more than this share of the entries in scope rank nothing; they only cost time
 MAX_TERM_SHARE = 0.6
 
@@ -87,9 +91,11 @@ def retrieve(session: Session, *, tenant_id: uuid.UUID, query: str,
         dense = _dense(session, entries, query, settings.candidates)
         structural = _structural(entries, intent, lexical, dense)
         fused: dict[int, float] = defaultdict(float)
-        for weight, ranking in ((1.0, lexical), (1.0, dense), (STRUCTURE_WEIGHT, structural)):
+        for ranking in (lexical, dense):
             for rank, entry_id in enumerate(ranking):
-                fused[entry_id] += weight / (RRF_K + rank + 1)
+                fused[entry_id] += 1.0 / (RRF_K + rank + 1)
+        for rank, (entry_id, strength) in enumerate(structural):
+            fused[entry_id] += STRUCTURE_WEIGHT * strength / (RRF_K + rank + 1)
         coverage = _document_coverage(session, entries, query)
         if coverage:
             for entry_id in fused:
@@ -173,9 +179,9 @@ def _document_coverage(session: Session, entries: dict[int, _Entry],
 
 def _dense(session: Session, entries: dict[int, _Entry], query: str, limit: int) -> list[int]:
     ids = list(entries)
-    blobs = dict(session.execute(select(SearchEntry.id, SearchEntry.embedding)
-                                 .where(SearchEntry.id.in_(ids),
-                                        SearchEntry.embedding.is_not(None))).all())
+    rows = session.execute(select(SearchEntry.id, SearchEntry.embedding)
+                           .where(SearchEntry.id.in_(ids), SearchEntry.embedding.is_not(None)))
+    blobs = {entry_id: blob for entry_id, blob in rows if blob is not None}
     if not blobs:
         return []
     keys = list(blobs)
@@ -187,11 +193,19 @@ def _dense(session: Session, entries: dict[int, _Entry], query: str, limit: int)
 
 
 def _structural(entries: dict[int, _Entry], intent: Intent, lexical: list[int],
-                dense: list[int]) -> list[int]:
+                dense: list[int]) -> list[tuple[int, float]]:
     """Entries the question's intent points at, ordered by how the similarity rankings placed
-    them (an entry neither ranking found comes last, in document order)."""
+    them, each with how strongly it fits (at most 1)."""
     wanted_periods = set(intent.periods)
     wanted_labels = [_label_key(c) for c in intent.categories]
+    # a category that labels much of a document says little about where in it the answer is
+    spread: dict[tuple[uuid.UUID, str], int] = defaultdict(int)
+    chunks: dict[uuid.UUID, int] = defaultdict(int)
+    for entry in entries.values():
+        if entry.kind == EntryKind.CHUNK:
+            chunks[entry.document_id] += 1
+        elif entry.label:
+            spread[(entry.document_id, _label_key(entry.label))] += 1
     preferred: dict[int, float] = {}
     for entry in entries.values():
         score = 0.0
@@ -203,24 +217,26 @@ def _structural(entries: dict[int, _Entry], intent: Intent, lexical: list[int],
         label = _label_key(entry.label or "")
         if wanted_labels and entry.kind in (EntryKind.CLAUSE, EntryKind.FIELD) \
                 and label in wanted_labels:
-            score += 1.0 + 0.1 * (len(wanted_labels) - wanted_labels.index(label))
+            share = spread[(entry.document_id, label)] / max(1, chunks[entry.document_id])
+            score += (1.0 + 0.1 * (len(wanted_labels) - wanted_labels.index(label))) \
+                * min(1.0, CATEGORY_SHARE / max(share, 1e-9))
         if score:
             preferred[entry.id] = score
     if not preferred:
         return []
-    rank = {entry_id: position for position, entry_id in enumerate(lexical)}
-    dense_rank = {entry_id: position for position, entry_id in enumerate(dense)}
-    missing = len(lexical) + len(dense) + 1
+    rank = {entry_id: position for position, entry_id in enumerate(lexical[:STRUCTURE_DEPTH])}
+    dense_rank = {entry_id: position for position, entry_id in enumerate(dense[:STRUCTURE_DEPTH])}
+    missing = 2 * STRUCTURE_DEPTH
 
     def order(entry_id: int) -> float:
-        # the better of the two similarity ranks (dense similarity is weak outside English,
-        # lexical similarity misses paraphrases), shortened by how well the entry fits
-        similarity = min(rank.get(entry_id, missing), dense_rank.get(entry_id, missing))
-        return (similarity + 1) / preferred[entry_id]
+        # mostly the better of the two similarity ranks (dense similarity is weak outside
+        # English, lexical similarity misses paraphrases), shortened by how well the entry fits
+        ranks = (rank.get(entry_id, missing), dense_rank.get(entry_id, missing))
+        return (min(ranks) + 0.25 * max(ranks) + 1) / preferred[entry_id]
 
-    # a structural entry that no similarity ranking found is off-topic for this question
+    # a structural entry that neither similarity ranking places near the top is off-topic
     related = [i for i in preferred if i in rank or i in dense_rank]
-    return sorted(related, key=order)
+    return [(i, min(1.0, preferred[i])) for i in sorted(related, key=order)]
 
 
 def _label_key(label: str) -> str:

@@ -141,8 +141,10 @@ def result_entries(result: dict[str, Any] | None, pages: dict[int, str]) -> list
         if kind is None or node.get("verified") is False:
             continue
         page, start, end = node.get("page"), node.get("start"), node.get("end")
-        text = pages.get(page) if isinstance(page, int) else None
-        if text is None or not (isinstance(start, int) and isinstance(end, int)):
+        if not (isinstance(page, int) and isinstance(start, int) and isinstance(end, int)):
+            continue
+        text = pages.get(page)
+        if text is None:
             continue
         if not 0 <= start < end <= len(text):
             continue

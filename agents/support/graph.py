@@ -4,6 +4,8 @@ one is passed (conversation memory lives in the ``queries`` rows, so none is nee
 
 from __future__ import annotations
 
+from typing import Any
+
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -12,7 +14,7 @@ from agents.support import nodes
 from agents.support.state import SupportInput, SupportOutput, SupportState
 
 
-def builder() -> StateGraph:
+def builder() -> StateGraph[Any, Any, Any, Any]:
     """The support agent, uncompiled."""
     graph = StateGraph(SupportState, context_schema=nodes.SupportContext,
                        input_schema=SupportInput, output_schema=SupportOutput)

@@ -68,7 +68,8 @@ async def answer_query(query_id: uuid.UUID, context: AgentContext | None = None)
         chat=base.chat, model=base.model,
         on_token=lambda text: stream.publish(str(query_id), "token", {"text": text}))
     try:
-        outcome = dict(await build_graph().ainvoke(state, context=run_context))
+        graph: Any = build_graph()
+        outcome = dict(await graph.ainvoke(state, context=run_context))
     except Exception as exc:  # stored and streamed as the query's failure; the worker goes on
         log.exception("query %s failed", query_id)
         outcome = {"error": f"the question could not be answered: {exc}"}
