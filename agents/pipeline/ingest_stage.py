@@ -8,12 +8,14 @@ from __future__ import annotations
 import logging
 import uuid
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from agents.ingest import PageText, chunk_page, extract_pages, inspect_pdf
+from agents.ingest import PageText, PdfInfo, chunk_page, read_pdf
+from app.core.bulk import bulk_insert, relax_durability
 from app.core.errors import DocumentRejected
 from app.core.settings import get_settings
 from app.models import Chunk, Document, Page, StageName
@@ -84,50 +86,56 @@ def run_ingest(session: Session, job_id: str) -> bool:
 
 
 def _ingest_pages(session: Session, job_id: str, document_id: uuid.UUID, path: Path) -> int:
-    settings = get_settings()
-    limits = settings.limits
     if not path.exists():
         raise DocumentRejected("the stored file is missing; upload the document again")
-    info = inspect_pdf(path, limits=limits)
-    with session.begin():
-        document = session.get(Document, document_id)
-        job = load_job(session=session, job_id=job_id)
-        if document is None or job is None or is_cancelled(job):
-            raise _Gone()
-        document.page_count = info.page_count
-        document.info = {"metadata": info.metadata, "outline": info.outline[:200],
-                         "encrypted": info.encrypted}
-        stage_of(job, StageName.INGEST).progress_total = info.page_count
-
-    batch: list[PageText] = []
-    ordinal = 0
-    for page in extract_pages(path, limits=limits):
-        batch.append(page)
-        if len(batch) >= PAGE_BATCH:
-            ordinal = _store_batch(session, job_id, document_id, batch, ordinal)
-            batch = []
-    ordinal = _store_batch(session, job_id, document_id, batch, ordinal)
-    return info.page_count
+    # one sandboxed read: the structure first, then the pages as they are parsed
+    with read_pdf(path, limits=get_settings().limits) as reading:
+        info: PdfInfo | None = reading.info
+        page_count = reading.info.page_count
+        batch: list[PageText] = []
+        ordinal = 0
+        for page in reading:
+            batch.append(page)
+            if len(batch) >= PAGE_BATCH:
+                ordinal = _store_batch(session, job_id, document_id, batch, ordinal, info)
+                batch, info = [], None
+        _store_batch(session, job_id, document_id, batch, ordinal, info)
+    return page_count
 
 
 def _store_batch(session: Session, job_id: str, document_id: uuid.UUID, pages: list[PageText],
-                 ordinal: int) -> int:
+                 ordinal: int, info: PdfInfo | None) -> int:
+    """Stores a batch of pages and their chunks in one transaction (bulk inserts) and moves the
+    stage's progress; the first batch also records the document's structure."""
     limits = get_settings().limits
+    page_rows: list[dict[str, Any]] = []
+    chunk_rows: list[dict[str, Any]] = []
+    for page in pages:
+        page_rows.append({"document_id": document_id, "number": page.number, "text": page.text,
+                          "flags": list(page.flags), "extractor": page.extractor})
+        for chunk in chunk_page(page, size=limits.chunk_chars,
+                                overlap=limits.chunk_overlap_chars):
+            chunk_rows.append({"document_id": document_id, "ordinal": ordinal,
+                               "page_number": chunk.page_number, "char_start": chunk.char_start,
+                               "char_end": chunk.char_end, "text": chunk.text})
+            ordinal += 1
     with session.begin():
+        relax_durability(session)
         job = load_job(session=session, job_id=job_id)
         if job is None or is_cancelled(job):
             raise _Gone()
-        for page in pages:
-            session.add(Page(document_id=document_id, number=page.number, text=page.text,
-                             flags=list(page.flags), extractor=page.extractor))
-            for chunk in chunk_page(page, size=limits.chunk_chars,
-                                    overlap=limits.chunk_overlap_chars):
-                session.add(Chunk(document_id=document_id, ordinal=ordinal,
-                                  page_number=chunk.page_number, char_start=chunk.char_start,
-                                  char_end=chunk.char_end, text=chunk.text))
-                ordinal += 1
+        stage = stage_of(job, StageName.INGEST)
+        if info is not None:
+            document = session.get(Document, document_id)
+            if document is None:
+                raise _Gone()
+            document.page_count = info.page_count
+            document.info = {"metadata": info.metadata, "outline": info.outline[:200],
+                             "encrypted": info.encrypted}
+            stage.progress_total = info.page_count
+        bulk_insert(session, Page.__table__, page_rows)
+        bulk_insert(session, Chunk.__table__, chunk_rows)
         if pages:
-            stage = stage_of(job, StageName.INGEST)
             stage.progress_done = pages[-1].number
     return ordinal
 
