@@ -22,6 +22,7 @@ from typing import Annotated
 import httpx
 import numpy as np
 import psycopg
+import redis
 import typer
 from rich.console import Console
 from rich.progress import Progress
@@ -172,7 +173,16 @@ def main(rounds: Annotated[int, typer.Option(help="rounds of concurrent deliveri
         mock.stop()
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        forget_run_keys(f"lexledger-bench-{run}:")
     report(result, rounds, concurrency, worker_concurrency, api_workers)
+
+
+def forget_run_keys(prefix: str) -> None:
+    """Removes this run's queues, bindings and answer streams from Redis."""
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(f"{prefix}*"))
+    for start in range(0, len(keys), 500):
+        client.delete(*keys[start:start + 500])
 
 
 def upload_samples(base: str, env: dict[str, str], var: Path) -> None:
