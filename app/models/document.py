@@ -61,7 +61,8 @@ class Document(Base):
     doc_type: Mapped[str | None] = mapped_column(String(32), index=True)
     language: Mapped[str | None] = mapped_column(String(8))
     info: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    batch_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("batches.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                                  onupdate=utcnow)
