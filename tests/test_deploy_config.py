@@ -5,6 +5,8 @@ variable names a real setting."""
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -116,3 +118,20 @@ def test_the_command_check_can_fail():
         _parse(_click_command("lexledger"), ["no-such-command"])
     with pytest.raises(Exception, match="No such option"):
         _parse(_click_command("lexledger-inference"), ["serve", "--profile", "x", "--bogus"])
+
+
+def test_inference_command_table_names_every_command():
+    from inference.cli import COMMANDS, build_app
+
+    for module in set(COMMANDS.values()):
+        names = {c.name for c in build_app([module]).registered_commands}
+        assert names == {c for c, m in COMMANDS.items() if m == module}, module
+
+
+def test_gateway_command_starts_without_torch():
+    code = ("import sys; sys.argv = ['lexledger-inference', 'gateway', '--help'];"
+            "from inference.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, cwd=ROOT)
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stderr[-2000:]
