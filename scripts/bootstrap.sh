@@ -4,11 +4,16 @@
 set -euo pipefail
 venv=${1:-.venv}
 
-if ! fc-list 2>/dev/null | grep -qi garuda; then
+# Debian packages: Thai fonts for the Thai sample documents, Chromium for the browser tests
+# (Playwright drives this one; it never downloads a browser of its own)
+missing=()
+fc-list 2>/dev/null | grep -qi garuda || missing+=(fonts-thai-tlwg-ttf fontconfig)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-thai-tlwg-ttf fontconfig >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "warning: Thai fonts (fonts-thai-tlwg-ttf) are missing; Thai sample documents cannot be generated" >&2
+    echo "warning: missing Debian packages ${missing[*]}: Thai samples or browser tests will not run" >&2
   fi
 fi
 
