@@ -135,3 +135,19 @@ def test_gateway_command_starts_without_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, cwd=ROOT)
     assert out.stdout.strip().splitlines()[-1] == "False", out.stderr[-2000:]
+
+
+def test_env_example_lists_every_setting():
+    def names(model: type[BaseModel], prefix: str) -> set[str]:
+        found: set[str] = set()
+        for key, field in model.model_fields.items():
+            annotation = field.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                found |= names(annotation, f"{prefix}{key.upper()}__")
+            else:
+                found.add(f"{prefix}{key.upper()}")
+        return found
+
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    listed = {line.split("=", 1)[0] for line in lines if line and not line.startswith("#")}
+    assert sorted(names(Settings, "LEXLEDGER_") - listed) == []
