@@ -180,11 +180,19 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_prod(self) -> Settings:
-        if self.env == "prod":
-            if self.gateway.admin_key == PLACEHOLDER:
-                raise ValueError("LEXLEDGER_GATEWAY__ADMIN_KEY must be set in prod")
-            if self.db.url.startswith("sqlite"):
-                raise ValueError("LEXLEDGER_DB__URL must point at Postgres in prod")
+        if self.env != "prod":
+            return self
+        secrets = {"LEXLEDGER_GATEWAY__ADMIN_KEY": self.gateway.admin_key,
+                   "LEXLEDGER_BATCHES__CALLBACK_SECRET": self.batches.callback_secret}
+        if self.line.enabled:
+            secrets["LEXLEDGER_LINE__CHANNEL_SECRET"] = self.line.channel_secret
+            secrets["LEXLEDGER_LINE__CHANNEL_ACCESS_TOKEN"] = self.line.channel_access_token
+        unset = [name for name, value in secrets.items() if value == PLACEHOLDER]
+        if unset:
+            raise ValueError(f"set these secrets in prod (or turn LINE off with "
+                             f"LEXLEDGER_LINE__ENABLED=false): {', '.join(unset)}")
+        if self.db.url.startswith("sqlite"):
+            raise ValueError("LEXLEDGER_DB__URL must point at Postgres in prod")
         return self
 
     @property
