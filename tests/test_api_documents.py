@@ -240,3 +240,25 @@ def test_health_readiness_and_metrics(client, auth, contract):
     metrics = client.get("/metrics").text
     assert 'lexledger_documents{status="done"} 1.0' in metrics
     assert "lexledger_http_requests_total" in metrics
+
+
+def test_body_over_the_request_limit_is_refused_before_it_is_read():
+    from fastapi.testclient import TestClient
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from app.api.size_guard import BodySizeGuard
+
+    reached = []
+
+    async def endpoint(request):
+        reached.append(await request.body())
+        return PlainTextResponse("stored")
+
+    inner = Starlette(routes=[Route("/upload", endpoint, methods=["POST"])])
+    client = TestClient(BodySizeGuard(inner, max_body=1000))
+    assert client.post("/upload", content=b"x" * 999).text == "stored"
+    response = client.post("/upload", content=b"x" * 1001)
+    assert response.status_code == 413 and error_of(response)["code"] == "file_too_large"
+    assert len(reached) == 1

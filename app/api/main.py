@@ -3,16 +3,14 @@ Run it with ``lexledger api`` (uvicorn) or any ASGI server: ``app.api.main:app``
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from fastapi import FastAPI
 
-from fastapi import FastAPI, Request
-from starlette.responses import Response
-
-from app.api.errors import error_response, install_error_handlers
-from app.api.metrics import record_request, register_collectors
+from app.api.errors import install_error_handlers
+from app.api.metrics import RequestMetrics, register_collectors
 from app.api.routes import batches as batches_routes
 from app.api.routes import documents, health, queries
 from app.api.routes import line as line_routes
+from app.api.size_guard import BodySizeGuard
 from app.core.logging import configure_logging
 from app.core.settings import get_settings
 from app.web import routes as web_routes
@@ -28,22 +26,12 @@ def create_app() -> FastAPI:
                   description="Legal and financial document analysis API")
     install_error_handlers(app)
     register_collectors()
-    app.middleware("http")(record_request)
-
+    # plain ASGI middlewares: no per-request task or body copy, which the webhook's ack time
+    # under load depends on
     max_body = (settings.limits.max_upload_bytes * settings.limits.max_files_per_request
                 + MULTIPART_OVERHEAD)
-
-    @app.middleware("http")
-    async def refuse_oversized_bodies(request: Request,
-                                      call_next: Callable[[Request], Awaitable[Response]]
-                                      ) -> Response:
-        # refuse before the body is read and spooled; each file is also checked on its own
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > max_body:
-            return error_response(413, f"request body of {int(length)} bytes is over the "
-                                  f"{max_body} byte limit", "invalid_request_error",
-                                  "file_too_large")
-        return await call_next(request)
+    app.add_middleware(BodySizeGuard, max_body=max_body)
+    app.add_middleware(RequestMetrics)
 
     app.include_router(health.router)
     app.include_router(documents.router)

@@ -4,14 +4,13 @@ of documents per status (read from the database when scraped, so it is right acr
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 
 from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.db import session_scope
 from app.models import Document
@@ -20,15 +19,34 @@ REQUESTS = Counter("lexledger_http_requests_total", "HTTP requests", ["method", 
 LATENCY = Histogram("lexledger_http_request_seconds", "HTTP request latency", ["method", "route"])
 
 
-async def record_request(request: Request,
-                         call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    started = time.perf_counter()
-    response = await call_next(request)
-    route = request.scope.get("route")
-    template = getattr(route, "path", "unmatched")
-    LATENCY.labels(request.method, template).observe(time.perf_counter() - started)
-    REQUESTS.labels(request.method, template, str(response.status_code)).inc()
-    return response
+class RequestMetrics:
+    """ASGI middleware counting requests and timing them per route template (the matched
+    route's path, so ``/v1/documents/{document_id}`` is one series, not one per id)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            method = scope["method"]
+            LATENCY.labels(method, template).observe(time.perf_counter() - started)
+            REQUESTS.labels(method, template, str(status)).inc()
 
 
 class DocumentStatusCollector(Collector):
