@@ -24,7 +24,8 @@ def test_scores_follow_from_the_outcome() -> None:
     labels = [{"file": "a.pdf", "doc_type": "contract",
                "clauses_present": ["Governing Law", "Audit Rights"],
                "clauses_absent": ["Exclusivity"],
-               "fields": {"governing_law": ["State of New York"]}},
+               "fields": {"governing_law": ["State of New York"],
+                          "effective_date": ["March 1, 2024", "13 May 2013"]}},
               {"file": "b.pdf", "doc_type": "financial_report"},
               {"file": "c.pdf"}]
     documents = {
@@ -34,7 +35,8 @@ def test_scores_follow_from_the_outcome() -> None:
                                   {"category": "Audit Rights", "present": False},
                                   {"category": "Exclusivity", "present": True}],
                       "fields": {"governing_law": {"value": "the laws of the State of New "
-                                                            "York"}}}}},
+                                                            "York"},
+                                 "effective_date": {"value": "2024-03-01"}}}}},
         "b.pdf": {"id": "2", "status": "done", "doc_type": "contract", "seconds": 4.0,
                   "result": {}},
         "c.pdf": {"status": "failed", "reason": "the PDF is encrypted"},
@@ -56,6 +58,7 @@ def test_scores_follow_from_the_outcome() -> None:
     assert overall["precision"] == overall["recall"] == overall["f1"] == 0.5
     assert report["clauses"]["per_category"]["Exclusivity"]["fp"] == 1
     assert report["fields"]["governing_law"]["rate"] == 1.0
+    assert report["fields"]["effective_date"] == {"expected": 2, "matched": 1, "rate": 0.5}
     assert report["time_per_document_s"]["mean"] == 3.0
 
 

@@ -15,6 +15,7 @@ import time
 import unicodedata
 import uuid
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -40,6 +41,7 @@ EVAL_TENANT = "eval"
 RECALL_AT = (1, 3, 5, 10)
 DOC_TYPE_ALIASES = {"financial_statement": "financial_report", "annual_report": "financial_report"}
 EXTRACTIVE_MODELS = {"extractive", None}
+DATE_FORMATS = ("%Y-%m-%d", "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y")
 _MARKER = re.compile(r"\s*\[\d+\]")
 _SPACE = re.compile(r"\s+")
 
@@ -160,6 +162,18 @@ def normalize_text(text: Any) -> str:
     return _SPACE.sub(" ", value).strip()
 
 
+def normalize_field(value: Any) -> str:
+    """A field value for comparison: a date in any usual spelling as ISO ("March 1, 2024",
+    "13 May 2013" and "2024-03-01" agree), anything else as ``normalize_text``."""
+    text = _SPACE.sub(" ", str(value)).strip()
+    for pattern in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).date().isoformat()
+        except ValueError:
+            continue
+    return normalize_text(text)
+
+
 def score(labels: list[dict[str, Any]], documents: dict[str, dict[str, Any]],
           answers: list[dict[str, Any]]) -> dict[str, Any]:
     """The report: every metric the labels allow, plus the per-question detail."""
@@ -275,9 +289,9 @@ def _field_scores(labels: list[dict[str, Any]], parsed: dict[str, dict[str, Any]
             continue
         result = parsed[row["file"]].get("result") or {}
         for name, expected in (row.get("fields") or {}).items():
-            got = [normalize_text(v) for v in _field_values(result, name)]
+            got = [normalize_field(v) for v in _field_values(result, name)]
             for value in expected:
-                want = normalize_text(value)
+                want = normalize_field(value)
                 scores[name]["expected"] += 1
                 scores[name]["matched"] += any(want in g or (g and g in want) for g in got)
     return {name: {**s, "rate": _ratio(s["matched"], s["expected"])}
