@@ -104,6 +104,18 @@ def auth(api_key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"}
 
 
+@pytest.fixture
+def stack(db: None) -> Iterator[object]:
+    """Production-shaped processes (API, workers) for one test, all stopped at its end."""
+    from tests.live import Stack
+
+    running = Stack()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
 @pytest.fixture(scope="session")
 def samples_dir() -> Path:
     """LexLedger's own generated sample documents."""

@@ -280,3 +280,9 @@ def write_type3_page(path: Path, text: str = TYPE3_TEXT) -> Path:
     objects += [stream(b"600 0 0 0 500 700 d1 0 0 500 700 re f") for _ in names]
     path.write_bytes(serialize(objects))
     return path
+
+
+def distinct_copies(pdf: bytes, n: int, tag: str = "") -> list[bytes]:
+    """``n`` PDFs with the same pages and different bytes (a trailing comment differs), so each
+    is a new document to the content-hash dedupe."""
+    return [pdf + f"\n% {tag} copy {i}\n".encode() for i in range(n)]

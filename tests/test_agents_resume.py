@@ -6,8 +6,6 @@ again; the interrupted step runs once more; the document finishes with exactly o
 from __future__ import annotations
 
 import signal
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,28 +16,9 @@ from app.core.db import session_scope
 from app.models import JobStage, Result, StageName
 from tests.agents_support import Script, ScriptedServer, confirm_type, pick, summarise_facts
 from tests.conftest import make_key
-from tests.live import Stack, free_port, live_env
+from tests.live import free_port, live_env, wait_for
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def stack(db: None) -> Iterator[Stack]:
-    running = Stack()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def checkpoints(job_id: str) -> int:

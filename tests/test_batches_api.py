@@ -14,10 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.conftest import make_key
-
-
-def variants(pdf: bytes, n: int) -> list[bytes]:
-    return [pdf + f"\n% copy {i}\n".encode() for i in range(n)]
+from tests.pdf_factory import distinct_copies
 
 
 @pytest.fixture
@@ -37,7 +34,7 @@ def test_batch_of_pdfs_finishes_and_exports_one_row_per_document(client, auth, c
                                                                   samples_dir: Path):
     lease = (samples_dir / "thai-lease.pdf").read_bytes()
     files = [("files", (f"contract-{i}.pdf", data)) for i, data in
-             enumerate(variants(contract, 3))] + [("files", ("lease.pdf", lease))]
+             enumerate(distinct_copies(contract, 3))] + [("files", ("lease.pdf", lease))]
     response = client.post("/v1/batches", headers=auth, files=files, data={"name": "q3"})
     assert response.status_code == 202, response.text
     batch = response.json()
@@ -78,8 +75,8 @@ def test_batch_of_pdfs_finishes_and_exports_one_row_per_document(client, auth, c
 
 
 def test_zip_batch_skips_non_pdfs_and_reports_them(client, auth, contract):
-    archive = make_zip({"deals/a.pdf": variants(contract, 2)[0],
-                        "deals/b.pdf": variants(contract, 2)[1],
+    archive = make_zip({"deals/a.pdf": distinct_copies(contract, 2)[0],
+                        "deals/b.pdf": distinct_copies(contract, 2)[1],
                         "deals/notes.txt": b"hello", "deals/": b""})
     response = client.post("/v1/batches", headers=auth,
                            files={"files": ("deals.zip", archive, "application/zip")})
@@ -136,7 +133,7 @@ def test_zip_whose_headers_lie_is_stopped_while_inflating(client, auth, monkeypa
 
 def test_a_new_batch_skips_documents_already_done_and_reruns_failed_ones(client, auth,
                                                                          contract):
-    done, broken = variants(contract, 1)[0], b"%PDF-1.4\nnot really a pdf\n%%EOF\n"
+    done, broken = distinct_copies(contract, 1)[0], b"%PDF-1.4\nnot really a pdf\n%%EOF\n"
     first = client.post("/v1/batches", headers=auth,
                         files=[("files", ("a.pdf", done)), ("files", ("b.pdf", broken))]).json()
     statuses = {d["filename"]: d["status"] for d in first["documents"]}

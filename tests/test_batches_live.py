@@ -10,7 +10,6 @@ import io
 import json
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,21 +24,13 @@ from app.core.db import session_scope
 from app.models import JobStage
 from app.models.batch import BatchItem
 from tests.conftest import make_key
-from tests.live import Stack, live_env
+from tests.live import live_env, wait_for
+from tests.pdf_factory import distinct_copies
 
 pytestmark = pytest.mark.slow
 
 SECRET = "test-callback-secret"
 RUNNING = {"parsing", "analysing", "verifying"}
-
-
-@pytest.fixture
-def stack(db: None) -> Iterator[Stack]:
-    running = Stack()
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 class Receiver:
@@ -66,19 +57,6 @@ class Receiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-def variants(pdf: bytes, n: int, tag: str = "") -> list[bytes]:
-    return [pdf + f"\n% {tag} copy {i}\n".encode() for i in range(n)]
 
 
 def create(url: str, headers: dict[str, str], documents: list[bytes], prefix: str,
@@ -109,7 +87,7 @@ def test_30_documents_finish_export_matches_and_callback_arrives_once(stack, sam
     contract = (samples_dir / "services-agreement.pdf").read_bytes()
     receiver = Receiver()
     try:
-        batch = create(url, headers, variants(contract, 30), "contract",
+        batch = create(url, headers, distinct_copies(contract, 30), "contract",
                        callback_url=receiver.url, name="thirty")
         assert batch["total"] == 30
         # fair share: never more than the per-batch cap handed to the queues at once
@@ -154,7 +132,7 @@ def test_cancel_mid_batch_leaves_nothing_running_and_nothing_starts_after(stack,
     stack.start_worker(env, concurrency=1)
     headers = {"Authorization": f"Bearer {make_key('acme')}"}
     contract = (samples_dir / "services-agreement.pdf").read_bytes()
-    batch = create(url, headers, variants(contract, 16), "contract")
+    batch = create(url, headers, distinct_copies(contract, 16), "contract")
 
     wait_for(lambda: summary(url, headers, batch["id"])["counts"].get("done", 0) >= 2, 300,
              "two documents to finish")
@@ -186,8 +164,8 @@ def test_a_big_batch_does_not_hold_back_another_tenants_small_one(stack, samples
     big_tenant = {"Authorization": f"Bearer {make_key('bigco')}"}
     small_tenant = {"Authorization": f"Bearer {make_key('smallco')}"}
     contract = (samples_dir / "services-agreement.pdf").read_bytes()
-    big = create(url, big_tenant, variants(contract, 12, "big"), "big")
-    small = create(url, small_tenant, variants(contract, 2, "small"), "small")
+    big = create(url, big_tenant, distinct_copies(contract, 12, "big"), "big")
+    small = create(url, small_tenant, distinct_copies(contract, 2, "small"), "small")
 
     wait_for(lambda: summary(url, small_tenant, small["id"])["status"] == "done", 300,
              "the small batch to finish")

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import io
 import signal
-import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,33 +17,10 @@ from sqlalchemy import func, select
 from app.core.db import session_scope
 from app.models import Chunk, JobStage, Page, Result, StageName
 from tests.conftest import make_key
-from tests.live import Stack, live_env
+from tests.live import live_env, wait_for
+from tests.pdf_factory import distinct_copies
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def stack(db: None) -> Iterator[Stack]:
-    running = Stack()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.3):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-def variants(pdf: bytes, n: int) -> list[bytes]:
-    """``n`` PDFs with the same pages and different bytes (a trailing comment differs)."""
-    return [pdf + f"\n% copy {i}\n".encode() for i in range(n)]
 
 
 def test_50_uploads_at_16_concurrent_reach_done_with_a_real_worker(stack, samples_dir: Path):
@@ -56,7 +31,7 @@ def test_50_uploads_at_16_concurrent_reach_done_with_a_real_worker(stack, sample
     headers = {"Authorization": f"Bearer {key}"}
     contract = (samples_dir / "services-agreement.pdf").read_bytes()
     pages_each = len(PdfReader(io.BytesIO(contract)).pages)
-    documents = variants(contract, 50)
+    documents = distinct_copies(contract, 50)
 
     def send(i: int) -> str:
         response = httpx.post(f"{url}/v1/documents", headers=headers, timeout=60,
