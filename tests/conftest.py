@@ -36,7 +36,8 @@ os.environ.update({
     "LEXLEDGER_LLM__BASE_URL": "http://127.0.0.1:9/v1",  # nothing listens: no model by default
 })
 
-TABLES_IN_DELETE_ORDER = ("line_turns", "line_users", "line_events",
+TABLES_IN_DELETE_ORDER = ("line_turns", "line_users", "line_events", "queries",
+                          "search_postings", "search_entries",
                           "batch_items", "results", "chunks", "pages", "job_stages", "jobs",
                           "documents", "batches",
                           "audit_events", "api_keys", "tenants")

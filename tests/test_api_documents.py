@@ -262,3 +262,14 @@ def test_body_over_the_request_limit_is_refused_before_it_is_read():
     response = client.post("/upload", content=b"x" * 1001)
     assert response.status_code == 413 and error_of(response)["code"] == "file_too_large"
     assert len(reached) == 1
+
+
+def test_a_finished_document_is_already_in_the_question_index(client, auth, lease_th):
+    from app.models import SearchEntry
+
+    [doc] = upload(client, auth, ("lease-th.pdf", lease_th)).json()["documents"]
+    assert client.get(f"/v1/documents/{doc['id']}", headers=auth).json()["status"] == "done"
+    with session_scope() as session:
+        kinds = set(session.scalars(select(SearchEntry.kind)
+                                    .where(SearchEntry.document_id == doc["id"])))
+    assert "chunk" in kinds and len(kinds) > 1  # passages and the structure the agents found

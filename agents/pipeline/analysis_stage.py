@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents.llm import AgentContext
+from agents.retrieval import index_document
 from agents.supervisor.checkpoint import open_checkpointer
 from agents.supervisor.graph import VERIFY_NODE, build_graph
 from app.models import Document, Page, Result, StageName
@@ -75,9 +76,10 @@ def run_analysis(session: Session, job_id: str,
     result = assemble_result(state, document_facts, flags)
     report = result["verification"]
 
+    document_id = uuid.UUID(str(document_facts["id"]))
     with session.begin():
         job = load_job(session=session, job_id=job_id, lock=True)
-        document = session.get(Document, uuid.UUID(str(document_facts["id"]))) if job else None
+        document = session.get(Document, document_id) if job else None
         if job is None or document is None:
             return False
         existing = session.scalar(select(Result).where(Result.job_id == job.id))
@@ -86,6 +88,20 @@ def run_analysis(session: Session, job_id: str,
                                model=result["model"], data=result))
         else:
             existing.data, existing.model = result, result["model"]
+
+    # questions can use the document as soon as it is done: index its chunks, statements,
+    # clauses and the spans the agents cited (a failure here only delays that to the first
+    # question, which indexes what is missing)
+    try:
+        index_document(session, document_id)
+    except Exception:
+        log.exception("indexing document %s failed; it is indexed on first use", document_id)
+
+    with session.begin():
+        job = load_job(session=session, job_id=job_id, lock=True)
+        document = session.get(Document, document_id) if job else None
+        if job is None or document is None:
+            return False
         finish_stage(session=session, job=job, name=StageName.VERIFY, detail=(
             f"{report['citations']['verified']}/{report['citations']['checked']} citations, "
             f"{report['values']['verified']}/{report['values']['checked']} values verified"))
