@@ -7,6 +7,7 @@ vLLM venv is absent."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,18 +21,18 @@ from tests.inference.gateway_fixtures import (  # noqa: F401  (fixtures)
     CLIENT_KEY,
     Gateway,
     GatewayFactory,
-    VllmUpstream,
     gateway_factory_fixture,
-    vllm_upstream_fixture,
 )
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow]
 
 
 @pytest.fixture
-def gateway(vllm_upstream: VllmUpstream, gateway_factory: GatewayFactory) -> Gateway:
-    backend = {"base_url": vllm_upstream.base_url,
-               "models": {"deepseek-v3": vllm_upstream.model},
+def gateway(vllm_server: Any, gateway_factory: GatewayFactory) -> Gateway:
+    """A gateway in front of the session's vLLM server (tests/inference/conftest.py)."""
+    base_url, model = vllm_server
+    backend = {"base_url": base_url,
+               "models": {"deepseek-v3": model},
                "price": {"input_per_mtok": 0.27, "output_per_mtok": 1.10},
                "read_timeout_s": 300}
     return gateway_factory({"backends": {"local-vllm": backend},
