@@ -40,7 +40,8 @@ CLAUSE_TOOL = {"type": "function", "function": {
     "description": "Find a clause of the contract by its category.",
     "parameters": {"type": "object", "additionalProperties": False,
                    "properties": {"category": {"type": "string", "maxLength": 16},
-                                  "page": {"type": "integer"}},
+                                  "page": {"type": "integer", "minimum": 1,
+                                           "maximum": 9999}},
                    "required": ["category", "page"]}}}
 
 
@@ -85,7 +86,7 @@ def test_json_schema_output_parses_and_validates(gateway: Gateway) -> None:
     response_format = {"type": "json_schema", "json_schema": {
         "name": "party", "strict": True, "schema": Party.model_json_schema()}}
     completion = client(gateway).chat.completions.create(
-        model="deepseek-v3", messages=MESSAGES, max_tokens=200,
+        model="deepseek-v3", messages=MESSAGES, max_tokens=200, temperature=0,
         response_format=response_format)  # type: ignore[arg-type]
     content = completion.choices[0].message.content or ""
     party = Party.model_validate_json(content)  # raises unless the schema was followed
@@ -94,7 +95,7 @@ def test_json_schema_output_parses_and_validates(gateway: Gateway) -> None:
 
 def test_tool_call_passes_through(gateway: Gateway) -> None:
     completion = client(gateway).chat.completions.create(
-        model="deepseek-v3", messages=MESSAGES, max_tokens=200,
+        model="deepseek-v3", messages=MESSAGES, max_tokens=200, temperature=0,
         tools=[CLAUSE_TOOL],  # type: ignore[list-item]
         tool_choice={"type": "function", "function": {"name": "find_clause"}})
     calls = completion.choices[0].message.tool_calls
@@ -103,6 +104,7 @@ def test_tool_call_passes_through(gateway: Gateway) -> None:
     assert call.type == "function" and call.function.name == "find_clause"
     arguments = json.loads(call.function.arguments)
     assert set(arguments) == {"category", "page"} and isinstance(arguments["page"], int)
+    assert 1 <= arguments["page"] <= 9999  # the schema's bounds are enforced in decoding
 
 
 def test_langchain_chat_openai_through_the_gateway(gateway: Gateway) -> None:
@@ -115,7 +117,7 @@ def test_langchain_chat_openai_through_the_gateway(gateway: Gateway) -> None:
     assert sum((p.usage_metadata or {}).get("output_tokens", 0) for p in parts) == 6
 
     free = ChatOpenAI(base_url=gateway.base_url, api_key=CLIENT_KEY, model="deepseek-v3",
-                      max_retries=0, max_tokens=200)
+                      max_retries=0, max_tokens=200, temperature=0)
     party = free.with_structured_output(Party, method="json_schema").invoke("Name one party.")
     assert isinstance(party, Party)
 
