@@ -10,8 +10,8 @@ A contender is a function ``(path) -> (pages, characters)``. "LexLedger ingest +
 pipeline's ingest stage itself (``run_ingest``: parse + gate + chunk + store rows in batches) on a
 SQLite file, or on ``--db-url`` (Postgres does its work in its own process, so its CPU time is not
 counted there); the upload's part (document and job rows, the blob) is done before the clock
-starts, through the contender's ``prepare``. For Postgres:
-``python bench/ingest.py --db-url postgresql+psycopg://...``."""
+starts, through the contender's ``prepare``, and the stored rows are counted after it stops.
+For Postgres: ``python bench/ingest.py --db-url postgresql+psycopg://...``."""
 
 from __future__ import annotations
 
@@ -39,7 +39,6 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from agents.ingest import (  # noqa: E402
     PageText,
-    PdfInfo,
     TextChunk,
     chunk_page,
     extract_pages,
@@ -55,8 +54,9 @@ SHARED_SAMPLES = REPO_ROOT.parent / "shared" / "samples"
 MIB = 1024 * 1024
 console = Console(width=160)
 
-# a function of the file; one with a ``prepare(path)`` method is called with what that returns
-Contender = Callable[[Any], tuple[int, int]]
+# a function of the file; one with a ``prepare(path)`` method is called with what that returns,
+# and one with a ``count(argument)`` method has its pages and characters read from that
+Contender = Callable[[Any], Any]
 
 
 def raw_pdfium(path: Path) -> tuple[int, int]:
@@ -95,9 +95,7 @@ def raw_pdfminer(path: Path) -> tuple[int, int]:
     return pages, characters
 
 
-def _count_only(
-    path: Path, info: PdfInfo, pages: Iterator[tuple[PageText, list[TextChunk]]]
-) -> None:
+def _drain(pages: Iterator[tuple[PageText, list[TextChunk]]]) -> None:
     for _ in pages:
         pass
 
@@ -124,10 +122,10 @@ def lexledger_contender(*, one_request: bool = True) -> Contender:
         totals = [0, 0]
         if one_request:
             with read_pdf(path, limits=limits) as reading:
-                _count_only(path, reading.info, chunked(reading, totals))
+                _drain(chunked(reading, totals))
         else:
-            info = inspect_pdf(path, limits=limits)
-            _count_only(path, info, chunked(extract_pages(path, limits=limits), totals))
+            inspect_pdf(path, limits=limits)
+            _drain(chunked(extract_pages(path, limits=limits), totals))
         return totals[0], totals[1]
 
     return run
@@ -151,35 +149,46 @@ class ContenderResult:
 def measure(
     contender: Contender, files: list[tuple[str, Path]], passes: int, tick: Callable[[], None]
 ) -> ContenderResult:
-    """Run ``passes`` passes over ``files`` in one fresh fork, as a worker would process a
-    stream of documents; keep each file's best time. Peak RSS covers the fork and its children."""
+    """Run ``passes`` passes over ``files`` in one fresh fork, warmed up by one document, as a
+    worker would process a stream of documents; keep each file's best time. Peak RSS covers the
+    fork and its children."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read_fd)
         runs: dict[str, Run] = {}
         cpu_before = _cpu_seconds()
-        setup_cpu = 0.0
+        untimed_cpu = [0.0]
+
+        def untimed(step: Callable[[Any], Any], argument: Any) -> Any:
+            """Set-up or checking around the timed call; its CPU time is taken out below."""
+            began = _cpu_seconds()
+            try:
+                return step(argument)
+            finally:
+                untimed_cpu[0] += _cpu_seconds() - began
+
         prepare = getattr(contender, "prepare", None)
+        count = getattr(contender, "count", None)
+        # a worker is already running when documents arrive (modules imported, parsing child and
+        # database connection up, statements compiled): one untimed document first
+        untimed(lambda path: contender(path if prepare is None else prepare(path)), files[0][1])
         for _ in range(passes):
             for label, path in files:
                 os.write(write_fd, b"+")
-                argument: Any = path
-                if prepare is not None:  # untimed set-up, its CPU time taken out below
-                    setup_began = _cpu_seconds()
-                    argument = prepare(path)
-                    setup_cpu += _cpu_seconds() - setup_began
+                argument: Any = path if prepare is None else untimed(prepare, path)
                 began = time.perf_counter()
                 try:
-                    pages, characters = contender(argument)
+                    counted = contender(argument)
+                    seconds = time.perf_counter() - began
+                    pages, characters = counted if count is None else untimed(count, argument)
                 except Exception as exc:  # a contender that cannot read a file is reported
                     runs[label] = Run(0, 0, 0.0, f"{type(exc).__name__}: {exc}"[:60])
                     continue
-                seconds = time.perf_counter() - began
                 if label not in runs or seconds < runs[label].seconds:
                     runs[label] = Run(pages, characters, seconds)
         shutdown_resident()  # reaped, so its CPU time and peak RSS are counted below
-        cpu = (_cpu_seconds() - cpu_before - setup_cpu) / passes
+        cpu = (_cpu_seconds() - cpu_before - untimed_cpu[0]) / passes
         peak = max(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
@@ -236,15 +245,22 @@ class PipelineStage:
             shutil.copyfile(path, target)
         return job_id
 
-    def __call__(self, job_id: str) -> tuple[int, int]:
+    def __call__(self, job_id: str) -> None:
+        from agents.pipeline.ingest_stage import run_ingest
+        from app.core.db import session_scope
+
+        with session_scope() as session:
+            if not run_ingest(session, job_id):
+                raise RuntimeError("the ingest stage did not finish")
+
+    def count(self, job_id: str) -> tuple[int, int]:
+        """The pages and characters the stage stored, read after the clock stopped."""
         from sqlalchemy import func, select
 
-        from agents.pipeline.ingest_stage import run_ingest
         from app.core.db import session_scope
         from app.models import Job, Page
 
         with session_scope() as session:
-            run_ingest(session, job_id)
             with session.begin():
                 document_id = select(Job.document_id).where(Job.id == job_id).scalar_subquery()
                 pages, characters = session.execute(

@@ -1,26 +1,33 @@
 """The ingest stage: open the stored PDF, extract page text page by page (bounded memory),
 gate each page's quality, chunk it with page and character offsets, and store pages and chunks
 in batches while publishing progress. Safe to run twice: a rerun first removes whatever an
-interrupted attempt stored, so pages and chunks exist exactly once."""
+interrupted attempt stored, so pages and chunks exist exactly once.
+
+One transaction per batch of pages: the first also starts the stage (under the job's row lock)
+and the last also finishes it, so a document of up to ``PAGE_BATCH`` pages costs one. Only the
+last commit waits for the WAL flush; an earlier one lost in a database crash is redone by the
+redelivered task."""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from agents.ingest import PageText, PdfInfo, chunk_page, read_pdf
+from agents.ingest import PageText, PdfInfo, PdfReading, chunk_page, read_pdf
 from app.core.bulk import bulk_insert, relax_durability
 from app.core.errors import DocumentRejected
 from app.core.settings import get_settings
-from app.models import Chunk, Document, Page, StageName
+from app.models import Chunk, Document, Job, Page, StageName, StageStatus
 from app.services.documents import blob_store
 from app.services.jobs import (
+    advance_stage,
     fail_job,
     finish_stage,
     is_cancelled,
@@ -33,80 +40,122 @@ from app.services.jobs import (
 log = logging.getLogger(__name__)
 
 # pages per transaction: small enough to show progress, large enough to keep commits cheap
-PAGE_BATCH = 32
+PAGE_BATCH = 64
 
 
 def run_ingest(session: Session, job_id: str) -> bool:
     """Runs the ingest stage of ``job_id``. Returns True when the next stage should be queued,
     False when there is nothing more to do (job gone, cancelled, failed or finished)."""
-    with session.begin():
-        job = load_job(session=session, job_id=job_id, lock=True)
-        if job is None or job.status in ("cancelled", "failed", "done"):
-            return False
-        if is_stage_done(job, StageName.INGEST):
-            return True
-        document = session.get(Document, job.document_id)
-        if document is None:
-            return False
-        path = blob_store().path_for(document.tenant_id, document.sha256)
-        start_stage(session=session, job=job, document=document, name=StageName.INGEST)
-        # an earlier attempt may have died half-way: start from a clean slate
-        session.execute(delete(Chunk).where(Chunk.document_id == document.id))
-        session.execute(delete(Page).where(Page.document_id == document.id))
-        document_id = document.id
-
     try:
-        page_count = _ingest_pages(session, job_id, document_id, path)
-    except _Gone:
-        return False
+        with ExitStack() as open_files:
+            with session.begin():
+                job = load_job(session=session, job_id=job_id, lock=True)
+                if job is None or job.status in ("cancelled", "failed", "done"):
+                    return False
+                if is_stage_done(job, StageName.INGEST):
+                    return True
+                document_id = job.document_id
+                _start(session, job)
+                reading = open_files.enter_context(_open(job.document))
+                batches = _batches(reading)
+                pages, last = next(batches)
+                ordinal = _store_batch(session, job, pages, 0, reading.info, last=last)
+            while not last:
+                pages, last = next(batches)
+                store = _store_last if last else _store_more
+                with session.begin():
+                    stored = store(session, job_id, document_id, pages, ordinal)
+                if stored is None:  # cancelled or deleted meanwhile
+                    return False
+                ordinal = stored
     except IntegrityError:
         # pages of a document deleted mid-stage violate their foreign key: nothing to do then
         with session.begin():
-            if session.get(Document, document_id) is None:
+            if load_job(session=session, job_id=job_id) is None:
                 return False
         raise
     except DocumentRejected as exc:
-        with session.begin():
-            job = load_job(session=session, job_id=job_id)
-            document = session.get(Document, document_id)
-            if job is None or document is None:
-                return False
-            fail_job(session=session, job=job, document=document, name=StageName.INGEST,
-                     reason=str(exc))
-        log.info("document %s rejected: %s", document_id, exc)
+        _reject(session, job_id, str(exc))
         return False
-
-    with session.begin():
-        job = load_job(session=session, job_id=job_id, lock=True)
-        if job is None or is_cancelled(job):
-            return False
-        finish_stage(session=session, job=job, name=StageName.INGEST,
-                     detail=f"{page_count} pages")
     return True
 
 
-def _ingest_pages(session: Session, job_id: str, document_id: uuid.UUID, path: Path) -> int:
+def _start(session: Session, job: Job) -> None:
+    document = job.document
+    start_stage(session=session, job=job, document=document, name=StageName.INGEST)
+    if document.page_count is not None:
+        # an earlier attempt or job stored pages (the first batch sets the page count): start
+        # from a clean slate
+        session.execute(delete(Chunk).where(Chunk.document_id == document.id))
+        session.execute(delete(Page).where(Page.document_id == document.id))
+
+
+def _open(document: Document) -> PdfReading:
+    path = blob_store().path_for(document.tenant_id, document.sha256)
     if not path.exists():
         raise DocumentRejected("the stored file is missing; upload the document again")
     # one sandboxed read: the structure first, then the pages as they are parsed
-    with read_pdf(path, limits=get_settings().limits) as reading:
-        info: PdfInfo | None = reading.info
-        page_count = reading.info.page_count
-        batch: list[PageText] = []
-        ordinal = 0
-        for page in reading:
-            batch.append(page)
-            if len(batch) >= PAGE_BATCH:
-                ordinal = _store_batch(session, job_id, document_id, batch, ordinal, info)
-                batch, info = [], None
-        _store_batch(session, job_id, document_id, batch, ordinal, info)
-    return page_count
+    return read_pdf(path, limits=get_settings().limits)
 
 
-def _store_batch(session: Session, job_id: str, document_id: uuid.UUID, pages: list[PageText],
-                 ordinal: int, info: PdfInfo | None) -> int:
-    """Stores a batch of pages and their chunks in one transaction (bulk inserts) and moves the
-    stage's progress; the first batch also records the document's structure."""
+def _batches(reading: PdfReading) -> Iterator[tuple[list[PageText], bool]]:
+    """The pages in batches of up to ``PAGE_BATCH``, each with whether it is the last."""
+    batch: list[PageText] = []
+    for page in reading:
+        if len(batch) == PAGE_BATCH:  # a full batch with more pages to come
+            yield batch, False
+            batch = []
+        batch.append(page)
+    yield batch, True
+
+
+def _store_batch(session: Session, job: Job, pages: list[PageText], ordinal: int,
+                 info: PdfInfo | None, *, last: bool) -> int:
+    """Stores the first or the last batch of pages with their chunks in the caller's transaction
+    and moves the stage's progress; ``info`` (first batch) records the document's structure, and
+    the last batch marks the stage done. Returns the next chunk ordinal."""
+    document = job.document
+    ordinal = _insert_rows(session, document.id, pages, ordinal)
+    stage = stage_of(job, StageName.INGEST)
+    if info is not None:
+        document.page_count = info.page_count
+        document.info = {"metadata": info.metadata, "outline": info.outline[:200],
+                         "encrypted": info.encrypted}
+        stage.progress_total = info.page_count
+    if pages:
+        stage.progress_done = pages[-1].number
+    if last:
+        finish_stage(session=session, job=job, name=StageName.INGEST,
+                     detail=f"{document.page_count} pages")
+    else:
+        relax_durability(session)
+    return ordinal
+
+
+def _store_more(session: Session, job_id: str, document_id: uuid.UUID, pages: list[PageText],
+                ordinal: int) -> int | None:
+    """Stores a batch between the first and the last with one statement of bookkeeping; None
+    when the stage no longer runs (the job was cancelled or deleted meanwhile)."""
+    relax_durability(session)
+    if not advance_stage(session=session, job_id=job_id, name=StageName.INGEST,
+                         done=pages[-1].number):
+        return None
+    return _insert_rows(session, document_id, pages, ordinal)
+
+
+def _store_last(session: Session, job_id: str, document_id: uuid.UUID, pages: list[PageText],
+                ordinal: int) -> int | None:
+    """Stores the last batch of a many-batch document and finishes the stage, under the job's
+    row lock; None when the job was cancelled or deleted meanwhile."""
+    job = load_job(session=session, job_id=job_id, lock=True)
+    if job is None or is_cancelled(job):
+        return None
+    return _store_batch(session, job, pages, ordinal, None, last=True)
+
+
+def _insert_rows(session: Session, document_id: uuid.UUID, pages: list[PageText],
+                 ordinal: int) -> int:
+    """Bulk-inserts the pages and their chunks; returns the next chunk ordinal."""
     limits = get_settings().limits
     page_rows: list[dict[str, Any]] = []
     chunk_rows: list[dict[str, Any]] = []
@@ -119,26 +168,20 @@ def _store_batch(session: Session, job_id: str, document_id: uuid.UUID, pages: l
                                "page_number": chunk.page_number, "char_start": chunk.char_start,
                                "char_end": chunk.char_end, "text": chunk.text})
             ordinal += 1
-    with session.begin():
-        relax_durability(session)
-        job = load_job(session=session, job_id=job_id)
-        if job is None or is_cancelled(job):
-            raise _Gone()
-        stage = stage_of(job, StageName.INGEST)
-        if info is not None:
-            document = session.get(Document, document_id)
-            if document is None:
-                raise _Gone()
-            document.page_count = info.page_count
-            document.info = {"metadata": info.metadata, "outline": info.outline[:200],
-                             "encrypted": info.encrypted}
-            stage.progress_total = info.page_count
-        bulk_insert(session, Page.__table__, page_rows)
-        bulk_insert(session, Chunk.__table__, chunk_rows)
-        if pages:
-            stage.progress_done = pages[-1].number
+    bulk_insert(session, Page, page_rows)
+    bulk_insert(session, Chunk, chunk_rows)
     return ordinal
 
 
-class _Gone(Exception):
-    """The job or document was deleted, or the job cancelled, while the stage ran."""
+def _reject(session: Session, job_id: str, reason: str) -> None:
+    """Marks the stage, job and document failed with the reason the PDF was refused."""
+    with session.begin():
+        job = load_job(session=session, job_id=job_id, lock=True)
+        if job is None or is_cancelled(job):
+            return
+        if stage_of(job, StageName.INGEST).status == StageStatus.PENDING:
+            # refused in the first transaction, which took the stage's start with it
+            start_stage(session=session, job=job, document=job.document, name=StageName.INGEST)
+        fail_job(session=session, job=job, document=job.document, name=StageName.INGEST,
+                 reason=reason)
+    log.info("document %s rejected: %s", job.document_id, reason)

@@ -10,11 +10,16 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import JSON, Table, insert, text
 from sqlalchemy.orm import Session
 
+from app.models.base import Base
 
-def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Inserts ``rows`` (dicts keyed by column name, all with the same keys) into ``table``."""
+
+def bulk_insert(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
+    """Inserts ``rows`` (dicts keyed by column name, all with the same keys) into ``model``'s
+    table."""
     if not rows:
         return
+    table = model.__table__
+    assert isinstance(table, Table)
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         connection.execute(insert(table), rows)
@@ -22,6 +27,7 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     columns = list(rows[0])
     json_columns = {name for name in columns if isinstance(table.c[name].type, JSON)}
     driver = connection.connection.driver_connection
+    assert driver is not None  # a checked-out connection
     quoted = ", ".join(f'"{name}"' for name in columns)
     with driver.cursor().copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
         for row in rows:

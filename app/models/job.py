@@ -13,7 +13,7 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, created_at, uuid_pk
-from app.models.document import DocumentStatus, _enum
+from app.models.document import Document, DocumentStatus, _enum
 
 
 class StageName(enum.StrEnum):
@@ -53,6 +53,7 @@ class Job(Base):
 
     stages: Mapped[list[JobStage]] = relationship(
         back_populates="job", cascade="all, delete-orphan", order_by="JobStage.position")
+    document: Mapped[Document] = relationship()
 
 
 class JobStage(Base):

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload
 
 from app.models import (
     STAGE_DOCUMENT_STATUS,
@@ -40,13 +40,15 @@ def latest_job(*, session: Session, document_id: uuid.UUID) -> Job | None:
 
 
 def load_job(*, session: Session, job_id: uuid.UUID | str, lock: bool = False) -> Job | None:
-    """The job with its stages and document, or ``None`` when it has been deleted meanwhile."""
+    """The job with its stages and document (one query; ``lock`` holds the job row until the
+    transaction ends), or ``None`` when it has been deleted meanwhile."""
     # populate_existing: a session that loaded the job earlier must see a cancel made since
     query = (select(Job).where(Job.id == uuid.UUID(str(job_id)))
+             .options(joinedload(Job.stages), joinedload(Job.document))
              .execution_options(populate_existing=True))
     if lock and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    return session.scalar(query)
+        query = query.with_for_update(of=Job)
+    return session.scalars(query).unique().one_or_none()
 
 
 def stage_of(job: Job, name: StageName) -> JobStage:
@@ -67,6 +69,20 @@ def start_stage(*, session: Session, job: Job, document: Document, name: StageNa
     job.status = document.status = STAGE_DOCUMENT_STATUS[name]
     job.started_at = job.started_at or stage.started_at
     return stage
+
+
+def advance_stage(*, session: Session, job_id: uuid.UUID | str, name: StageName,
+                  done: int) -> bool:
+    """Moves a running stage's progress to ``done`` with one statement, without loading the job;
+    False when the stage no longer runs (the job was cancelled or deleted meanwhile)."""
+    moved = session.execute(
+        update(JobStage)
+        .where(JobStage.job_id == uuid.UUID(str(job_id)), JobStage.name == name,
+               JobStage.status == StageStatus.RUNNING)
+        .values(progress_done=done)
+        .returning(JobStage.id)
+        .execution_options(synchronize_session=False))
+    return moved.first() is not None
 
 
 def finish_stage(*, session: Session, job: Job, name: StageName, detail: str | None = None) -> None:
