@@ -3,11 +3,18 @@ relies on. Workers run the tasks defined in ``agents.tasks`` (named here, never 
 API). Queues: ``ingest`` (parsing), ``analysis`` (agents; batches), ``interactive`` (questions and
 the LINE bot, so a chat never waits behind a batch).
 
-Run one worker per queue group: ``lexledger worker --queues ingest,analysis``."""
+Run one worker per queue group: ``lexledger worker --queues ingest,analysis``. A worker lowers its
+CPU priority (``celery.worker_nice``) so an API on the same host keeps answering quickly, and each
+pool process runs torch on ``celery.worker_torch_threads`` threads."""
 
 from __future__ import annotations
 
+import os
+import sys
+from typing import Any
+
 from celery import Celery
+from celery.signals import worker_init, worker_process_init
 from kombu import Queue
 
 from app.core.settings import get_settings
@@ -63,3 +70,20 @@ def create_celery() -> Celery:
 
 
 celery_app = create_celery()
+
+
+@worker_init.connect
+def _yield_cpu_to_the_api(**_: Any) -> None:
+    """Runs in the worker's main process before it forks its pool, which inherits the priority."""
+    nice = get_settings().celery.worker_nice
+    if nice:
+        os.nice(nice)
+
+
+@worker_process_init.connect
+def _limit_torch_threads(**_: Any) -> None:
+    threads = get_settings().celery.worker_torch_threads
+    os.environ["OMP_NUM_THREADS"] = str(threads)  # for a torch imported later in this process
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)

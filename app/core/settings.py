@@ -39,6 +39,13 @@ class CelerySettings(BaseModel):
     unacked_restore_interval_s: float = 10.0
     # keeps several deployments (or test runs) apart on one Redis
     key_prefix: str = ""
+    # CPU priority of worker processes below the API's (0: the same, up to 19): on a host where
+    # the API shares cores with workers, webhook acks and API calls stay fast while workers parse
+    # documents and compute answers
+    worker_nice: int = Field(default=10, ge=0, le=19)
+    # torch threads per worker pool process (the embedding model); the pool's processes already
+    # share the cores between them
+    worker_torch_threads: int = Field(default=1, ge=1)
 
     @model_validator(mode="after")
     def _visibility_above_time_limit(self) -> CelerySettings:
