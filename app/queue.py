@@ -13,9 +13,13 @@ from app.worker import celery_app
 
 
 def enqueue(task_name: str, *args: Any, countdown: float | None = None) -> None:
-    """Sends ``task_name(*args)`` to its queue (or runs it now, when Celery is eager)."""
+    """Sends ``task_name(*args)`` to its queue (or runs it now, when Celery is eager). The
+    message's printable form names the arguments' types only: customer messages and document
+    ids stay out of worker logs and monitoring, and publishing skips Celery's repr of them."""
     if celery_app.conf.task_always_eager:
         celery_app.loader.import_default_modules()
         celery_app.tasks[task_name].apply_async(args=args, countdown=countdown)
         return
-    celery_app.send_task(task_name, args=args, countdown=countdown)
+    shown = "(" + ", ".join(type(arg).__name__ for arg in args) + ")"
+    celery_app.send_task(task_name, args=args, countdown=countdown, argsrepr=shown,
+                         kwargsrepr="{}")

@@ -13,12 +13,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from starlette.concurrency import run_in_threadpool
 
 from app.core.errors import NotFound, UpstreamUnavailable
 from app.core.settings import get_settings
-from app.queue import enqueue
-from app.services.line import WebhookDelivery, parse_delivery, verify_signature
+from app.publisher import publisher
+from app.services.line import parse_delivery, verify_signature
 
 DELIVERY_TASK = "lexledger.interactive.line_delivery"
 
@@ -43,7 +42,7 @@ async def line_webhook(request: Request, x_line_signature: Annotated[
         str | None, Header(alias="X-Line-Signature")] = None) -> dict[str, int]:
     """Verifies a LINE delivery and queues it; 400 on a bad or missing signature or a body
     that is not a webhook (nothing is queued). The worker stores each event once and handles
-    the new ones, so the acknowledgement costs one publish to the broker."""
+    the new ones, so the acknowledgement costs one publish to the broker (``app.publisher``)."""
     line = get_settings().line
     if not line.enabled:
         raise NotFound("the LINE webhook is not enabled on this deployment")
@@ -51,13 +50,9 @@ async def line_webhook(request: Request, x_line_signature: Annotated[
     verify_signature(body, x_line_signature, line.channel_secret)
     delivery = parse_delivery(body)
     if delivery.events:  # LINE's "verify" button sends an empty delivery
-        await run_in_threadpool(_queue, delivery)
+        try:
+            await publisher.enqueue(DELIVERY_TASK, delivery.destination, delivery.events)
+        except (BrokerError, RedisConnectionError) as exc:
+            raise UpstreamUnavailable("the task queue is unavailable; LINE will redeliver "
+                                      "this webhook") from exc
     return {"events": len(delivery.events)}
-
-
-def _queue(delivery: WebhookDelivery) -> None:
-    try:
-        enqueue(DELIVERY_TASK, delivery.destination, delivery.events)
-    except (BrokerError, RedisConnectionError) as exc:
-        raise UpstreamUnavailable("the task queue is unavailable; LINE will redeliver this "
-                                  "webhook") from exc
