@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 import agents.pipeline.ingest_stage as ingest_stage
 from app.core.db import session_scope
-from app.models import Page
+from app.models import Document, Page
 from app.services.jobs import cancel_job, latest_job, load_job
 from tests.pdf_factory import text_pdf_bytes
 
@@ -24,7 +24,7 @@ def test_a_cancel_between_batches_stops_the_ingest_where_it_was(client, auth, mo
         for index, (batch, last) in enumerate(batches(reading)):
             if index == 1:  # the first batch is committed: the user cancels now
                 with session_scope() as other, other.begin():
-                    document = other.scalars(select(ingest_stage.Document)).one()
+                    document = other.scalars(select(Document)).one()
                     job = latest_job(session=other, document_id=document.id)
                     assert job is not None
                     job = load_job(session=other, job_id=job.id, lock=True)

@@ -3,10 +3,10 @@ gate each page's quality, chunk it with page and character offsets, and store pa
 in batches while publishing progress. Safe to run twice: a rerun first removes whatever an
 interrupted attempt stored, so pages and chunks exist exactly once.
 
-One transaction per batch of pages: the first also starts the stage (under the job's row lock)
-and the last also finishes it, so a document of up to ``PAGE_BATCH`` pages costs one. Only the
-last commit waits for the WAL flush; an earlier one lost in a database crash is redone by the
-redelivered task."""
+One transaction per batch of pages: the first also starts the stage (under the job's row lock,
+taken once the batch is parsed: no lock is held while a PDF is read) and the last also finishes
+it, so a document of up to ``PAGE_BATCH`` pages costs one. Only the last commit waits for the WAL
+flush; an earlier one lost in a database crash is redone by the redelivered task."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete
@@ -24,7 +25,7 @@ from agents.ingest import PageText, PdfInfo, PdfReading, chunk_page, read_pdf
 from app.core.bulk import bulk_insert, relax_durability
 from app.core.errors import DocumentRejected
 from app.core.settings import get_settings
-from app.models import Chunk, Document, Job, Page, StageName, StageStatus
+from app.models import Chunk, Job, Page, StageName, StageStatus
 from app.services.documents import blob_store
 from app.services.jobs import (
     advance_stage,
@@ -46,28 +47,34 @@ PAGE_BATCH = 64
 def run_ingest(session: Session, job_id: str) -> bool:
     """Runs the ingest stage of ``job_id``. Returns True when the next stage should be queued,
     False when there is nothing more to do (job gone, cancelled, failed or finished)."""
+    with session.begin():  # a first look without a lock: no lock is held while a PDF is parsed
+        job = load_job(session=session, job_id=job_id)
+        if job is None or job.status in ("cancelled", "failed", "done"):
+            return False
+        if is_stage_done(job, StageName.INGEST):
+            return True
+        document_id = job.document_id
+        path = blob_store().path_for(job.document.tenant_id, job.document.sha256)
     try:
         with ExitStack() as open_files:
+            reading = open_files.enter_context(_open(path))
+            batches = _batches(reading)
+            pages, last = next(batches)
             with session.begin():
                 job = load_job(session=session, job_id=job_id, lock=True)
                 if job is None or job.status in ("cancelled", "failed", "done"):
                     return False
                 if is_stage_done(job, StageName.INGEST):
                     return True
-                document_id = job.document_id
                 _start(session, job)
-                reading = open_files.enter_context(_open(job.document))
-                batches = _batches(reading)
-                pages, last = next(batches)
                 ordinal = _store_batch(session, job, pages, 0, reading.info, last=last)
             while not last:
                 pages, last = next(batches)
                 store = _store_last if last else _store_more
                 with session.begin():
-                    stored = store(session, job_id, document_id, pages, ordinal)
-                if stored is None:  # cancelled or deleted meanwhile
-                    return False
-                ordinal = stored
+                    ordinal = store(session, job_id, document_id, pages, ordinal)
+    except _Stopped:
+        return False
     except IntegrityError:
         # pages of a document deleted mid-stage violate their foreign key: nothing to do then
         with session.begin():
@@ -90,8 +97,7 @@ def _start(session: Session, job: Job) -> None:
         session.execute(delete(Page).where(Page.document_id == document.id))
 
 
-def _open(document: Document) -> PdfReading:
-    path = blob_store().path_for(document.tenant_id, document.sha256)
+def _open(path: Path) -> PdfReading:
     if not path.exists():
         raise DocumentRejected("the stored file is missing; upload the document again")
     # one sandboxed read: the structure first, then the pages as they are parsed
@@ -133,23 +139,25 @@ def _store_batch(session: Session, job: Job, pages: list[PageText], ordinal: int
 
 
 def _store_more(session: Session, job_id: str, document_id: uuid.UUID, pages: list[PageText],
-                ordinal: int) -> int | None:
-    """Stores a batch between the first and the last with one statement of bookkeeping; None
-    when the stage no longer runs (the job was cancelled or deleted meanwhile)."""
+                ordinal: int) -> int:
+    """Stores a batch between the first and the last with one statement of bookkeeping, after
+    the rows (the same lock order as a document's deletion); raises ``_Stopped``, which rolls the
+    batch back, when the stage no longer runs (the job was cancelled or deleted meanwhile)."""
     relax_durability(session)
+    ordinal = _insert_rows(session, document_id, pages, ordinal)
     if not advance_stage(session=session, job_id=job_id, name=StageName.INGEST,
                          done=pages[-1].number):
-        return None
-    return _insert_rows(session, document_id, pages, ordinal)
+        raise _Stopped()
+    return ordinal
 
 
 def _store_last(session: Session, job_id: str, document_id: uuid.UUID, pages: list[PageText],
-                ordinal: int) -> int | None:
+                ordinal: int) -> int:
     """Stores the last batch of a many-batch document and finishes the stage, under the job's
-    row lock; None when the job was cancelled or deleted meanwhile."""
+    row lock; raises ``_Stopped`` when the job was cancelled or deleted meanwhile."""
     job = load_job(session=session, job_id=job_id, lock=True)
     if job is None or is_cancelled(job):
-        return None
+        raise _Stopped()
     return _store_batch(session, job, pages, ordinal, None, last=True)
 
 
@@ -185,3 +193,7 @@ def _reject(session: Session, job_id: str, reason: str) -> None:
         fail_job(session=session, job=job, document=job.document, name=StageName.INGEST,
                  reason=reason)
     log.info("document %s rejected: %s", job.document_id, reason)
+
+
+class _Stopped(Exception):
+    """The job was cancelled or deleted while the stage ran: what the batch stored is undone."""

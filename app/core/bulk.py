@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy import JSON, Table, insert, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from app.models.base import Base
@@ -29,10 +31,16 @@ def bulk_insert(session: Session, model: type[Base], rows: list[dict[str, Any]])
     driver = connection.connection.driver_connection
     assert driver is not None  # a checked-out connection
     quoted = ", ".join(f'"{name}"' for name in columns)
-    with driver.cursor().copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row([Jsonb(row[name]) if name in json_columns else row[name]
-                            for name in columns])
+    statement = f'COPY "{table.name}" ({quoted}) FROM STDIN'
+    try:
+        with driver.cursor().copy(statement) as copy:
+            for row in rows:
+                copy.write_row([Jsonb(row[name]) if name in json_columns else row[name]
+                                for name in columns])
+    except psycopg.IntegrityError as exc:  # as SQLAlchemy raises it for any other statement
+        raise IntegrityError(statement, None, exc) from exc
+    except psycopg.OperationalError as exc:  # a deadlock or a lost connection: retried
+        raise OperationalError(statement, None, exc) from exc
 
 
 def relax_durability(session: Session) -> None:

@@ -5,8 +5,9 @@ Helpers take ``session`` keyword-only and never commit: the calling task owns th
 from __future__ import annotations
 
 import uuid
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from app.models import (
@@ -80,9 +81,8 @@ def advance_stage(*, session: Session, job_id: uuid.UUID | str, name: StageName,
         .where(JobStage.job_id == uuid.UUID(str(job_id)), JobStage.name == name,
                JobStage.status == StageStatus.RUNNING)
         .values(progress_done=done)
-        .returning(JobStage.id)
         .execution_options(synchronize_session=False))
-    return moved.first() is not None
+    return cast(CursorResult[Any], moved).rowcount == 1
 
 
 def finish_stage(*, session: Session, job: Job, name: StageName, detail: str | None = None) -> None:
