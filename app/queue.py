@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.worker import celery_app
+from app.worker import celery_app, printable_args
 
 
 def enqueue(task_name: str, *args: Any, countdown: float | None = None) -> None:
@@ -20,6 +20,6 @@ def enqueue(task_name: str, *args: Any, countdown: float | None = None) -> None:
         celery_app.loader.import_default_modules()
         celery_app.tasks[task_name].apply_async(args=args, countdown=countdown)
         return
-    shown = "(" + ", ".join(type(arg).__name__ for arg in args) + ")"
-    celery_app.send_task(task_name, args=args, countdown=countdown, argsrepr=shown,
-                         kwargsrepr="{}")
+    # given here, Celery skips rendering the arguments (app.worker keeps them hidden on retries)
+    celery_app.send_task(task_name, args=args, countdown=countdown,
+                         argsrepr=printable_args(args), kwargsrepr="{}")

@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_init
+from celery.signals import before_task_publish, worker_init, worker_process_init
 from kombu import Queue
 
 from app.core.settings import get_settings
@@ -70,6 +70,21 @@ def create_celery() -> Celery:
 
 
 celery_app = create_celery()
+
+
+def printable_args(args: tuple[Any, ...] | list[Any]) -> str:
+    """What logs and monitoring show of a task's arguments: their types, never their values
+    (customers' messages, document ids)."""
+    return "(" + ", ".join(type(arg).__name__ for arg in args) + ")"
+
+
+@before_task_publish.connect
+def _hide_arguments(headers: dict[str, Any] | None = None, body: Any = None,
+                    **_: Any) -> None:
+    """Covers every publish, a task's own retries included (Celery re-renders those)."""
+    if headers is not None and isinstance(body, tuple | list) and body:
+        headers["argsrepr"] = printable_args(body[0])
+        headers["kwargsrepr"] = "{}"
 
 
 @worker_init.connect
