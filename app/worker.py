@@ -98,6 +98,8 @@ def _yield_cpu_to_the_api(**_: Any) -> None:
 @worker_process_init.connect
 def _limit_torch_threads(**_: Any) -> None:
     threads = get_settings().celery.worker_torch_threads
+    if not threads:
+        return
     os.environ["OMP_NUM_THREADS"] = str(threads)  # for a torch imported later in this process
     torch = sys.modules.get("torch")
     if torch is not None:

@@ -43,9 +43,9 @@ class CelerySettings(BaseModel):
     # the API shares cores with workers, webhook acks and API calls stay fast while workers parse
     # documents and compute answers
     worker_nice: int = Field(default=10, ge=0, le=19)
-    # torch threads per worker pool process (the embedding model); the pool's processes already
-    # share the cores between them
-    worker_torch_threads: int = Field(default=1, ge=1)
+    # torch threads per worker pool process (the embedding model); 0 leaves torch's default (one
+    # per core), which keeps one large document's embedding within the task time limits
+    worker_torch_threads: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _visibility_above_time_limit(self) -> CelerySettings:
