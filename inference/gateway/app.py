@@ -270,7 +270,7 @@ class GatewayApp:
 
     async def _metrics(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.service is not None and self.service.ledger is not None:
-            self.metrics.ledger_pending.set(len(self.service.ledger._pending))
+            self.metrics.ledger_pending.set(self.service.ledger.pending)
             self.metrics.ledger_failed_flushes.set(self.service.ledger.failed_flushes)
         await _respond(send, 200, self.metrics.render(),
                        content_type=[(b"content-type", b"text/plain; version=0.0.4")])

@@ -52,11 +52,17 @@ class LedgerWriter:
         self.engine = engine
         self.flush_interval_s = flush_interval_s
         self._pending: list[UsageEvent] = []
+        self._writing = 0  # rows taken out of _pending by the flush in progress
         self._task: asyncio.Task[None] | None = None
         self._flush_lock = asyncio.Lock()
         self.written = 0
         self.failed_flushes = 0
         self.shed = 0
+
+    @property
+    def pending(self) -> int:
+        """Rows not yet in the database, the ones being written now included."""
+        return len(self._pending) + self._writing
 
     def record(self, event: UsageEvent) -> None:
         """Queues one row; never blocks the request."""
@@ -91,6 +97,7 @@ class LedgerWriter:
             if not self._pending:
                 return 0
             batch, self._pending = self._pending, []
+            self._writing = len(batch)
             try:
                 await asyncio.to_thread(self._insert, batch)
             except SQLAlchemyError as exc:
@@ -98,6 +105,8 @@ class LedgerWriter:
                 self._pending[:0] = batch
                 log.error("usage ledger write of %d rows failed, will retry: %s", len(batch), exc)
                 return 0
+            finally:
+                self._writing = 0
             self.written += len(batch)
             return len(batch)
 
