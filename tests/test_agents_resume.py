@@ -31,9 +31,9 @@ def test_worker_killed_mid_graph_resumes_from_the_last_checkpoint(stack, samples
     script = Script({"DocumentType": [confirm_type], "FieldChoices": [pick({})],
                      "Summary": [summarise_facts]}, first_delay_s={"FieldChoices": 60})
     with ScriptedServer(script, free_port()) as model:
-        env = live_env(LEXLEDGER_CELERY__VISIBILITY_TIMEOUT_S="12",
-                       LEXLEDGER_CELERY__TIME_LIMIT_S="10",
-                       LEXLEDGER_CELERY__SOFT_TIME_LIMIT_S="8",
+        env = live_env(LEXLEDGER_CELERY__VISIBILITY_TIMEOUT_S="45",
+                       LEXLEDGER_CELERY__TIME_LIMIT_S="40",
+                       LEXLEDGER_CELERY__SOFT_TIME_LIMIT_S="35",
                        LEXLEDGER_CELERY__UNACKED_RESTORE_INTERVAL_S="1",
                        LEXLEDGER_LLM__BASE_URL=model.base_url,
                        LEXLEDGER_LLM__MAX_RETRIES="0")

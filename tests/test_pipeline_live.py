@@ -61,9 +61,10 @@ def test_50_uploads_at_16_concurrent_reach_done_with_a_real_worker(stack, sample
 
 
 def test_worker_killed_mid_document_still_finishes_exactly_once(stack, samples_dir: Path):
-    # short limits so the killed worker's task comes back within seconds
-    env = live_env(LEXLEDGER_CELERY__VISIBILITY_TIMEOUT_S="12",
-                   LEXLEDGER_CELERY__TIME_LIMIT_S="10", LEXLEDGER_CELERY__SOFT_TIME_LIMIT_S="8",
+    # limits short enough that the killed worker's task comes back within a minute, long
+    # enough for a slow machine to analyse the 360 pages within them
+    env = live_env(LEXLEDGER_CELERY__VISIBILITY_TIMEOUT_S="45",
+                   LEXLEDGER_CELERY__TIME_LIMIT_S="40", LEXLEDGER_CELERY__SOFT_TIME_LIMIT_S="35",
                    LEXLEDGER_CELERY__UNACKED_RESTORE_INTERVAL_S="1")
     url = stack.start_api(env)
     first = stack.start_worker(env, queues="ingest", concurrency=1)

@@ -18,12 +18,12 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from app.core.settings import get_settings
-from app.models import Document, DocumentStatus, Job, StageName, StageStatus
+from app.models import DocumentStatus, Job
 from app.models.base import utcnow
 from app.models.batch import Batch, BatchItem, BatchStatus
 from app.queue import enqueue
 from app.services.documents import INGEST_TASK
-from app.services.jobs import fail_job
+from app.services.jobs import fail_unfinished
 from app.worker import celery_app
 
 log = logging.getLogger(__name__)
@@ -88,15 +88,9 @@ def _fail_unfinished(job_id: uuid.UUID, reason: str) -> None:
     from app.core.db import session_scope
 
     with session_scope() as session, session.begin():
-        job = lock_job(session, job_id)
-        if job is None or DocumentStatus(job.status).finished:
-            return
-        running = next((s.name for s in job.stages if s.status == StageStatus.RUNNING),
-                       StageName.INGEST)
-        document = session.get(Document, job.document_id)
-        if document is not None:
-            fail_job(session=session, job=job, document=document, name=running, reason=reason)
-    _local.again = True  # the failed job's slot is free again
+        failed = fail_unfinished(session=session, job_id=job_id, reason=reason)
+    if failed:
+        _local.again = True  # the failed job's slot is free again
 
 
 def feed_tenant(session: Session, tenant_id: uuid.UUID) -> tuple[list[uuid.UUID], list[uuid.UUID]]:

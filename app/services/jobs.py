@@ -117,6 +117,18 @@ def fail_job(*, session: Session, job: Job, document: Document, name: StageName,
     job.finished_at = stage.finished_at
 
 
+def fail_unfinished(*, session: Session, job_id: uuid.UUID | str, reason: str) -> bool:
+    """Fails a job that stopped without finishing (its task broke or ran out of time) at the
+    stage that was running, ingest when none was; False when the job had finished or is gone."""
+    job = load_job(session=session, job_id=job_id, lock=True)
+    if job is None or job.document is None or DocumentStatus(job.status).finished:
+        return False
+    running = next((s.name for s in job.stages if s.status == StageStatus.RUNNING),
+                   StageName.INGEST)
+    fail_job(session=session, job=job, document=job.document, name=running, reason=reason)
+    return True
+
+
 def is_stage_done(job: Job, name: StageName) -> bool:
     return stage_of(job, name).status == StageStatus.DONE
 
