@@ -1,17 +1,20 @@
 """The resident parsing child: documents parsed one after another share one sandboxed child, a
 document that kills it costs only that document, a forked worker (Celery's prefork pool) parses on
-its own, and two threads parsing at once both get their pages."""
+its own, two threads parsing at once both get their pages, and a child keeps none of its parent's
+sockets open."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import threading
 from pathlib import Path
 
 import pytest
 
 from agents.ingest import PageExtraction, extract_pages, read_pdf
+from agents.ingest.sandbox import run_isolated
 from agents.ingest.resident import shutdown_resident
 from app.core.errors import ResourceLimitExceeded
 from app.core.settings import LimitSettings
@@ -95,3 +98,42 @@ def test_a_child_that_died_between_documents_is_replaced(tmp_path: Path) -> None
     first = child_pid(text)
     os.kill(first, signal.SIGKILL)
     assert child_pid(text) != first
+
+
+def test_a_connection_the_parent_closes_is_closed_while_its_child_lives(tmp_path: Path) -> None:
+    # an API process forks its parsing child while clients' keep-alive connections are open;
+    # when the server closes one, the client must see it closed, not a socket nobody reads
+    shutdown_resident()
+    server_end, client_end = socket.socketpair()
+    text = pdf_factory.write_many_pages(tmp_path / "text.pdf", 3, lines_per_page=5)
+    child = child_pid(text)
+    server_end.close()
+    client_end.settimeout(5)
+    try:
+        assert client_end.recv(1) == b""  # end of stream at once, the child still running
+        os.kill(child, 0)
+    finally:
+        client_end.close()
+
+
+def open_files() -> dict[int, str]:
+    """What this process's file descriptors point at (``socket:[inode]`` for a socket)."""
+    links = {}
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            links[int(name)] = os.readlink(f"/proc/self/fd/{name}")
+        except FileNotFoundError:  # the descriptor listdir itself used
+            pass
+    return links
+
+
+def test_a_one_shot_child_holds_no_inherited_socket() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    try:
+        inherited = f"socket:[{os.fstat(listener.fileno()).st_ino}]"
+        [seen] = run_isolated(lambda: [open_files()], memory_bytes=64 * 1024 * 1024,
+                              timeout_s=30)
+        assert inherited not in seen.values()
+        assert seen  # the child's own pipe (and stdio) are still there
+    finally:
+        listener.close()

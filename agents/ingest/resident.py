@@ -140,7 +140,7 @@ def _serve(request_fd: int, response_fd: int, memory_bytes: int) -> None:
     document leaves the process unfit to continue."""
     code = 1
     try:
-        sandbox.become_child(memory_bytes, None, resident=True)
+        sandbox.become_child(memory_bytes, None, keep=(request_fd, response_fd), resident=True)
         requests = FrameReader(request_fd, None, ChildStats())
         while (frame := requests.next_frame()) is not None:
             work, args, timeout_s = frame[1]

@@ -157,7 +157,7 @@ def _child_main(
     """The child's whole life: limits, work, frames, ``os._exit`` (never return to the caller)."""
     code = 1
     try:
-        become_child(memory_bytes, timeout_s)
+        become_child(memory_bytes, timeout_s, keep=(write_fd,))
         serve_one(work, write_fd, memory_bytes)
         code = 0
     finally:
@@ -193,12 +193,15 @@ def serve_one(work: Callable[[], Iterable[Any]], write_fd: int, memory_bytes: in
     return False
 
 
-def become_child(memory_bytes: int, cpu_seconds: float | None, *, resident: bool = False) -> None:
-    """Limits and hygiene for a freshly forked parsing child (see the module docstring).
+def become_child(memory_bytes: int, cpu_seconds: float | None, *, keep: Iterable[int],
+                 resident: bool = False) -> None:
+    """Limits and hygiene for a freshly forked parsing child (see the module docstring). Every
+    inherited file descriptor but stdio and ``keep`` (the child's pipes) is closed.
 
     A ``resident`` child outlives the thread that started it, so it must not use the parent-death
     signal (Linux sends it when that thread exits); it ends on its request pipe's EOF instead.
     """
+    close_inherited(keep)
     # the parent's handlers (Celery's, uvicorn's) must not run here; a parent that dies takes
     # its parsing child along
     # a Python traceback dumped by an inherited faulthandler says nothing about the PDF, and a
@@ -217,6 +220,18 @@ def become_child(memory_bytes: int, cpu_seconds: float | None, *, resident: bool
     resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
     if cpu_seconds is not None:
         limit_cpu(cpu_seconds)
+
+
+def close_inherited(keep: Iterable[int]) -> None:
+    """Closes every file descriptor above stderr but ``keep``. A child forked from the API would
+    otherwise hold its parent's sockets: a keep-alive connection the server closed stays open
+    while the child lives, and the client's next request on it is never read."""
+    low = 3
+    for fd in sorted(set(keep)):
+        if fd >= low:
+            os.closerange(low, fd)
+            low = fd + 1
+    os.closerange(low, os.sysconf("SC_OPEN_MAX"))
 
 
 def limit_cpu(seconds: float) -> None:
