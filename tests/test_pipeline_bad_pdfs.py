@@ -85,7 +85,10 @@ def test_recoverable_pdfs_finish_with_their_flags(client, auth, good, tmp_path, 
 
 
 @pytest.mark.slow
-def test_thousands_of_pages_are_all_stored(client, auth, good, tmp_path):
+def test_thousands_of_pages_are_all_stored(client, auth, good, tmp_path, monkeypatch):
+    # the pages are the point: MiniLM would spend minutes of two CPU cores embedding 2,000 of
+    # them for questions, so the index uses the model-free embedder here
+    monkeypatch.setattr(get_settings().retrieval, "embedder", "hashing")
     doc, _ = upload_pair(client, auth, pdf_factory.write_many_pages(tmp_path / "big.pdf", 2000),
                          good)
     assert (doc["status"], doc["page_count"]) == ("done", 2000)

@@ -1,6 +1,6 @@
-"""Bulk writes for the hot paths that store many rows at once (pages and chunks of a document).
-On PostgreSQL the rows travel with COPY, inside the session's transaction: one stream instead of
-a statement per row. Elsewhere (SQLite) a plain executemany does."""
+"""Bulk writes for the hot paths that store many rows at once (a document's pages, chunks and
+search postings). On PostgreSQL the rows travel with COPY, inside the session's transaction: one
+stream instead of a statement per row. Elsewhere (SQLite) a plain executemany does."""
 
 from __future__ import annotations
 
