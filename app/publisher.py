@@ -64,8 +64,6 @@ class Publisher:
                     enqueue(task_name, *args)
                 except Exception as exc:  # handed to the callers, who decide what it means
                     failure = exc
-                    outcomes.setdefault(loop, []).append((done, exc))
-                    continue
             outcomes.setdefault(loop, []).append((done, failure))
         for loop, settled in outcomes.items():
             try:
