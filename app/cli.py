@@ -38,7 +38,7 @@ app.add_typer(keys_app, name="keys")
 console = Console()
 
 # modules under app/commands whose commands join the top level of ``lexledger``
-COMMAND_MODULES: list[str] = ["batch", "eval"]
+COMMAND_MODULES: list[str] = ["batch", "eval", "clauses"]
 
 LOCAL_TENANT = "local"
 # share of the bar each stage fills: ingest grows with pages, the others are steps

@@ -148,11 +148,13 @@ CONTRACT_CLAUSES_PRESENT = [
     "No-Solicit Of Employees", "Termination For Convenience", "Change Of Control",
     "Anti-Assignment", "Minimum Commitment", "Ip Ownership Assignment", "Audit Rights",
     "Cap On Liability", "Warranty Duration", "Insurance", "Post-Termination Services",
+    # the cap's carve-outs (breach of confidentiality, indemnities) leave those uncapped
+    "Uncapped Liability",
 ]
 CONTRACT_CLAUSES_ABSENT = [
     "Most Favored Nation", "Exclusivity", "Revenue/Profit Sharing", "Price Restrictions",
     "Rofr/Rofo/Rofn", "Joint Ip Ownership", "License Grant", "Source Code Escrow",
-    "Uncapped Liability", "Liquidated Damages", "Covenant Not To Sue",
+    "Liquidated Damages", "Covenant Not To Sue",
     "Third Party Beneficiary", "Non-Disparagement", "Volume Restriction",
 ]
 

@@ -135,7 +135,7 @@ SAMPLE_FACTS: dict[str, dict[str, Any]] = {
         "expiration_date": "2027-02-28",
         "renewal_term_months": 12,
         "non_renewal_notice_days": 90,
-        "governing_law": "State of New York",
+        "governing_law": "New York",
         "currency": "USD",
         "monthly_fee": 48_500.00,
         "implementation_fee": 120_000.00,

@@ -147,6 +147,11 @@ def misquote(body: dict[str, Any]) -> dict[str, Any]:
                         for field in listing(body)]}
 
 
+def judge_nothing(body: dict[str, Any]) -> dict[str, Any]:
+    """Clause review: no judgement, so the classifier's inventory stands."""
+    return {"judgements": []}
+
+
 def summarise_facts(body: dict[str, Any]) -> dict[str, Any]:
     """A grounded summary: one sentence per fact (or figure) with its page."""
     facts = listing(body)

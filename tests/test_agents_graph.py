@@ -20,6 +20,7 @@ from tests.agents_support import (
     Script,
     analyse,
     confirm_type,
+    judge_nothing,
     misquote,
     no_model,
     pages_of,
@@ -42,9 +43,9 @@ def test_model_choices_win_and_are_attributed_to_the_model(contract):
     script = Script({"DocumentType": [confirm_type],
                      "FieldChoices": [pick({"term": lambda v: v == {"amount": 12,
                                                                    "unit": "months"}})],
-                     "Summary": [summarise_facts]})
+                     "ClauseJudgements": [judge_nothing], "Summary": [summarise_facts]})
     state = analyse(contract, scripted(script))
-    assert script.steps() == ["DocumentType", "FieldChoices", "Summary"]
+    assert script.steps() == ["DocumentType", "FieldChoices", "ClauseJudgements", "Summary"]
     triage = state["triage"]
     assert (triage["value"], triage["source"], triage["model"]) == ("contract", "model",
                                                                     MODEL_NAME)
@@ -58,7 +59,7 @@ def test_model_choices_win_and_are_attributed_to_the_model(contract):
     summary = state["legal"]["summary"]
     assert summary["source"] == "model" and summary["model"] == MODEL_NAME
     assert all(s["pages"] for s in summary["sentences"])
-    assert [c["status"] for c in state["llm_log"]] == ["ok", "ok", "ok"]
+    assert [c["status"] for c in state["llm_log"]] == ["ok", "ok", "ok", "ok"]
 
 
 def test_an_invalid_answer_is_sent_back_once_with_the_reason(contract):
@@ -103,8 +104,8 @@ def test_no_model_endpoint_is_asked_once_and_the_graph_finishes(contract):
                                            http_async_client=client), model="deepseek-v3")
     state = analyse(contract, context)
     assert attempts == ["/v1/chat/completions"]  # later steps do not wait on it again
-    assert [c["status"] for c in state["llm_log"]] == ["unavailable"] * 3
-    assert fields(state)["governing_law"]["value"] == "State of New York"
+    assert [c["status"] for c in state["llm_log"]] == ["unavailable"] * 4
+    assert fields(state)["governing_law"]["value"] == "New York"
     assert fields(state)["governing_law"]["fallback"] == "model unavailable"
     assert state["verification"]["all_verified"] is True
 

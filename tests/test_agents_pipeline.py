@@ -29,6 +29,7 @@ from tests.agents_support import (
     Script,
     ScriptedServer,
     confirm_type,
+    judge_nothing,
     pages_of,
     pick,
     scripted,
@@ -71,7 +72,7 @@ def test_upload_stores_a_schema_valid_result_saying_the_model_was_unavailable(
         assert "total assets 113,200.00 (p. 1)" in rows["Key amounts"]
         assert rows["Reconciliation"].endswith("0 failed, 0 not checkable")
     if name == "services-agreement.pdf":
-        assert rows["Clauses"] == "20 of 41 CUAD categories present"
+        assert rows["Clauses"] == "21 of 41 CUAD categories present"
         assert "renews automatically" in rows["Risk flags"]
     with session_scope() as session:
         stored = session.scalar(select(Result).where(Result.document_id == result["document"]
@@ -83,7 +84,7 @@ def test_upload_stores_a_schema_valid_result_saying_the_model_was_unavailable(
 def scripted_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[Script]:
     """A scripted model served on loopback and configured as the model endpoint."""
     script = Script({"DocumentType": [confirm_type], "FieldChoices": [pick({})],
-                     "Summary": [summarise_facts]})
+                     "ClauseJudgements": [judge_nothing], "Summary": [summarise_facts]})
     with ScriptedServer(script, free_port()) as server:
         monkeypatch.setenv("LEXLEDGER_LLM__BASE_URL", server.base_url)
         get_settings.cache_clear()
@@ -102,7 +103,8 @@ def test_a_model_endpoint_on_loopback_is_used_and_named(client, auth, samples_di
     assert first["llm"]["status"] == "used"
     result = upload_and_result(client, auth, samples_dir / "thai-lease.pdf")
     jsonschema.validate(result, SCHEMA)
-    assert scripted_endpoint.steps() == ["DocumentType", "FieldChoices", "Summary"] * 2
+    assert scripted_endpoint.steps() == ["DocumentType", "FieldChoices", "ClauseJudgements",
+                                         "Summary"] * 2
     assert (result["llm"]["status"], result["model"]) == ("used", MODEL_NAME)
     fields = result["legal"]["fields"]
     assert fields["rent"]["source"] == "model" and fields["rent"]["model"] == MODEL_NAME
@@ -115,7 +117,7 @@ def test_sqlite_checkpoints_resume_before_verify_without_redoing_steps(tmp_path:
                                                                      samples_dir: Path):
     url = f"sqlite:///{tmp_path / 'embedded.db'}"
     script = Script({"DocumentType": [confirm_type], "FieldChoices": [pick({})],
-                     "Summary": [summarise_facts]})
+                     "ClauseJudgements": [judge_nothing], "Summary": [summarise_facts]})
     config: dict[str, Any] = {"configurable": {"thread_id": "job-1"}}
     pages = list(pages_of(samples_dir / "thai-lease.pdf"))
 
@@ -134,7 +136,7 @@ def test_sqlite_checkpoints_resume_before_verify_without_redoing_steps(tmp_path:
     assert asyncio.run(first()) == (VERIFY_NODE,)
     asked = len(script.requests)
     state = asyncio.run(resume())
-    assert len(script.requests) == asked == 3  # nothing before verification ran again
+    assert len(script.requests) == asked == 4  # nothing before verification ran again
     assert state["verification"]["all_verified"] is True
     with sqlite3.connect(tmp_path / "embedded.db") as conn:
         threads = {row[0] for row in conn.execute("SELECT thread_id FROM checkpoints")}

@@ -14,7 +14,14 @@ from sqlalchemy import func, select, text
 
 from app.core.db import session_scope
 from app.models import JobStage, Result, StageName
-from tests.agents_support import Script, ScriptedServer, confirm_type, pick, summarise_facts
+from tests.agents_support import (
+    Script,
+    ScriptedServer,
+    confirm_type,
+    judge_nothing,
+    pick,
+    summarise_facts,
+)
 from tests.conftest import make_key
 from tests.live import free_port, live_env, wait_for
 
@@ -29,7 +36,8 @@ def checkpoints(job_id: str) -> int:
 
 def test_worker_killed_mid_graph_resumes_from_the_last_checkpoint(stack, samples_dir: Path):
     script = Script({"DocumentType": [confirm_type], "FieldChoices": [pick({})],
-                     "Summary": [summarise_facts]}, first_delay_s={"FieldChoices": 60})
+                     "ClauseJudgements": [judge_nothing], "Summary": [summarise_facts]},
+                    first_delay_s={"FieldChoices": 60})
     with ScriptedServer(script, free_port()) as model:
         env = live_env(LEXLEDGER_CELERY__VISIBILITY_TIMEOUT_S="45",
                        LEXLEDGER_CELERY__TIME_LIMIT_S="40",

@@ -25,7 +25,8 @@ def test_scores_follow_from_the_outcome() -> None:
                "clauses_present": ["Governing Law", "Audit Rights"],
                "clauses_absent": ["Exclusivity"],
                "fields": {"governing_law": ["State of New York"],
-                          "effective_date": ["March 1, 2024", "13 May 2013"]}},
+                          "effective_date": ["March 1, 2024", "13 May 2013"],
+                          "agreement_date": ["3/1/2024"]}},
               {"file": "b.pdf", "doc_type": "financial_report"},
               {"file": "c.pdf"}]
     documents = {
@@ -36,7 +37,8 @@ def test_scores_follow_from_the_outcome() -> None:
                                   {"category": "Exclusivity", "present": True}],
                       "fields": {"governing_law": {"value": "the laws of the State of New "
                                                             "York"},
-                                 "effective_date": {"value": "2024-03-01"}}}}},
+                                 "effective_date": {"value": "2024-03-01"},
+                                 "agreement_date": {"value": "2024-03-01"}}}}},
         "b.pdf": {"id": "2", "status": "done", "doc_type": "contract", "seconds": 4.0,
                   "result": {}},
         "c.pdf": {"status": "failed", "reason": "the PDF is encrypted"},
@@ -59,6 +61,10 @@ def test_scores_follow_from_the_outcome() -> None:
     assert report["clauses"]["per_category"]["Exclusivity"]["fp"] == 1
     assert report["fields"]["governing_law"]["rate"] == 1.0
     assert report["fields"]["effective_date"] == {"expected": 2, "matched": 1, "rate": 0.5}
+    # a US-style M/D/YYYY label is the same date
+    assert report["fields"]["agreement_date"] == {"expected": 1, "matched": 1, "rate": 1.0}
+    assert report["clauses"]["per_file"]["a.pdf"]["missed"] == ["Audit Rights"]
+    assert report["clauses"]["per_file"]["a.pdf"]["extra"] == ["Exclusivity"]
     assert report["time_per_document_s"]["mean"] == 3.0
 
 

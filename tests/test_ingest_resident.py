@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from agents.ingest import PageExtraction, extract_pages, read_pdf
-from agents.ingest.sandbox import run_isolated
 from agents.ingest.resident import shutdown_resident
+from agents.ingest.sandbox import run_isolated
 from app.core.errors import ResourceLimitExceeded
 from app.core.settings import LimitSettings
 from tests import pdf_factory

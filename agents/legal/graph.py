@@ -1,6 +1,7 @@
-"""The legal agent's graph: find candidates -> the model chooses -> clause inventory and risk
-flags -> summary. ``builder()`` returns the uncompiled graph (the supervisor embeds it);
-``build_graph`` compiles it, with a checkpointer only when one is passed."""
+"""The legal agent's graph: find candidates -> the model chooses -> clause inventory -> the
+model judges the clauses, risk flags -> summary. ``builder()`` returns the uncompiled graph
+(the supervisor embeds it); ``build_graph`` compiles it, with a checkpointer only when one is
+passed."""
 
 from __future__ import annotations
 
@@ -22,11 +23,13 @@ def builder() -> StateGraph[Any, Any, Any, Any]:
     graph.add_node("find_candidates", nodes.find_candidates)
     graph.add_node("choose_fields", nodes.choose_fields)
     graph.add_node("review_clauses", nodes.review_clauses)
+    graph.add_node("judge_clauses", nodes.judge_clauses)
     graph.add_node("summarize", nodes.summarize)
     graph.add_edge(START, "find_candidates")
     graph.add_edge("find_candidates", "choose_fields")
     graph.add_edge("choose_fields", "review_clauses")
-    graph.add_edge("review_clauses", "summarize")
+    graph.add_edge("review_clauses", "judge_clauses")
+    graph.add_edge("judge_clauses", "summarize")
     graph.add_edge("summarize", END)
     return graph
 

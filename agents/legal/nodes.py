@@ -1,8 +1,10 @@
 """The legal agent's nodes: ``find_candidates`` runs the deterministic tools, ``choose_fields``
 lets the model pick among the candidates (a pick must quote its passage; an invalid answer is
 retried once, then the field keeps the tools' best candidate and says why), ``review_clauses``
-builds the CUAD inventory and the risk flags, and ``summarize`` asks for a cited summary, with a
-summary assembled from the fields when the model is unavailable or its answer is not grounded."""
+builds the CUAD inventory with the clause classifier, ``judge_clauses`` lets the model judge each
+category from its best passages (a quote not on its page is refused) and draws the risk flags,
+and ``summarize`` asks for a cited summary, with a summary assembled from the fields when the
+model is unavailable or its answer is not grounded."""
 
 from __future__ import annotations
 
@@ -13,7 +15,13 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from agents.legal import prompts
-from agents.legal.clauses import inventory_clauses, risk_flags
+from agents.legal.clause_judge import ClauseJudgements, apply_judgements, judge_messages
+from agents.legal.clause_model import shipped_model
+from agents.legal.clauses import review_clauses as clause_review
+from agents.legal.clauses import risk_flags
+from agents.legal.dates import find_role_dates
+from agents.legal.jurisdictions import find_governing_law
+from agents.legal.parties import find_all_parties
 from agents.legal.state import LegalState
 from agents.legal.terms import (
     find_liability_cap,
@@ -25,11 +33,8 @@ from agents.legal.terms import (
 from agents.legal.tools import (
     Pages,
     find_amounts_by_kind,
-    find_governing_law,
-    find_parties,
     find_premises,
     find_rent,
-    find_role_dates,
     find_term,
     find_title,
     ranked,
@@ -62,7 +67,7 @@ async def find_candidates(state: LegalState) -> dict[str, Any]:
     pages = _pages(state)
     amounts = find_amounts_by_kind(pages)
     candidates: dict[str, list[dict[str, Any]]] = {
-        "title": find_title(pages), "parties": find_parties(pages), **find_role_dates(pages),
+        "title": find_title(pages), "parties": find_all_parties(pages), **find_role_dates(pages),
         "term": find_term(pages), "renewal": find_renewal(pages),
         "governing_law": find_governing_law(pages), "premises": find_premises(pages),
         "rent": find_rent(pages) if state.get("doc_type") == "lease" else [],
@@ -114,11 +119,38 @@ async def choose_fields(state: LegalState, runtime: Runtime[AgentContext]) -> di
 
 
 async def review_clauses(state: LegalState) -> dict[str, Any]:
-    """The CUAD clause inventory and the risk flags."""
+    """The CUAD clause inventory (the classifier's, or the rules' for other languages) and
+    each category's best candidate passages."""
     fields = state["legal_fields"]
-    clauses = inventory_clauses(_pages(state), fields)
-    flags = risk_flags(fields, clauses, state.get("doc_type", "contract"))
-    return {"legal": {"fields": fields, "clauses": clauses, "risk_flags": flags}}
+    language = state.get("language", "en")
+    clauses, candidates = clause_review(_pages(state), fields, language)
+    legal: dict[str, Any] = {"fields": fields, "clauses": clauses}
+    model = shipped_model()
+    if language == "en" and model is not None:
+        legal["clause_model"] = {"trained_on": model.trained_on}
+    return {"legal": legal, "clause_candidates": candidates}
+
+
+async def judge_clauses(state: LegalState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """The model judges every category from its candidate passages (and may find others); a
+    judgement whose quote is not on its page is refused. Then the risk flags."""
+    legal = dict(state["legal"])
+    pages = _pages(state)
+    candidates = state.get("clause_candidates", {})
+    clauses = [dict(c) for c in legal["clauses"]]
+    if model_unavailable(state.get("llm_log", [])):
+        answer = Answer(status="unavailable", model=runtime.context.model,
+                        error="model unavailable earlier in this run")
+    else:
+        try:
+            answer = await ask(runtime.context, ClauseJudgements, judge_messages(candidates))
+        except UpstreamUnavailable as exc:
+            answer = Answer(status="unavailable", model=runtime.context.model, error=str(exc))
+    if answer.status == "ok":
+        clauses = apply_judgements(clauses, answer.value, pages, answer.model, set(candidates))
+    legal["clauses"] = clauses
+    legal["risk_flags"] = risk_flags(legal["fields"], clauses, state.get("doc_type", "contract"))
+    return {"legal": legal, "llm_log": [answer.log("legal.judge_clauses")]}
 
 
 async def summarize(state: LegalState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
@@ -202,8 +234,12 @@ def _choice_problem(answer: FieldChoices, options: dict[str, list[dict[str, Any]
 
 def _record(candidate: dict[str, Any], source: str, model: str | None = None,
             fallback: str | None = None) -> dict[str, Any]:
-    return {"value": candidate["value"], "citations": [dict(c) for c in candidate["citations"]],
-            "source": source, "model": model, "fallback": fallback}
+    record = {"value": candidate["value"],
+              "citations": [dict(c) for c in candidate["citations"]],
+              "source": source, "model": model, "fallback": fallback}
+    if candidate.get("note"):
+        record["note"] = candidate["note"]
+    return record
 
 
 def _decide(field: str, candidates: list[dict[str, Any]], picks: dict[str, int],

@@ -15,6 +15,7 @@ class LegalState(TypedDict, total=False):
     legal_candidates: dict[str, list[dict[str, Any]]]
     legal_amounts: dict[str, list[dict[str, Any]]]
     legal_fields: dict[str, Any]
+    clause_candidates: dict[str, list[dict[str, Any]]]
     legal: dict[str, Any]
     llm_log: Annotated[list[dict[str, Any]], operator.add]
 

@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from agents.verify.values import Found, find_amounts, find_dates, find_durations
+from agents.verify.values import Found, find_amounts, find_durations
 
 Pages = list[tuple[int, str]]
 Candidate = dict[str, Any]
@@ -34,33 +34,6 @@ _NAME_LEAD = re.compile(r"(?:\bbetween\b|\band\b)[,:]?\s*",
 _THAI_NAME_LEAD = re.compile(r"(?:ระหว่าง|กับ)\s*")
 _THAI_NAME_END = re.compile(r"\s+(?:อยู่บ้านเลขที่|อยู่เลขที่|สำนักงานตั้งอยู่|โดย|ซึ่ง)")
 _NAME_END = re.compile(r",\s+(?:a|an)\s|\s+\(|,\s+(?:with|having|whose|located|organized)\s")
-
-DATE_CUES: dict[str, list[tuple[str, float]]] = {
-    "agreement_date": [
-        (r"entered into(?:\s+\w+){0,2}\s+(?:as of|on)\s*$", 5), (r"\bdated\s*(?:as of\s*)?$", 4),
-        (r"\bmade(?:\s+\w+){0,3}\s+(?:as of|on)\s*$", 4), (r"as of\s*$", 1),
-        (r"ทำขึ้น.{0,60}เมื่อวันที่\s*$", 5), (r"ลงวันที่\s*$", 4),
-    ],
-    "effective_date": [
-        (r"effective(?: date)?(?: on| as of)?[:\s]*$", 5), (r"takes? effect on\s*$", 5),
-        (r"commenc\w*(?: on)?\s*$", 4), (r"\bstart\w*(?: on)?\s*$", 2),
-        (r"เริ่ม(?:ตั้งแต่)?(?:วันที่)?\s*$", 5), (r"มีผล(?:ใช้บังคับ)?(?:ตั้งแต่)?(?:วันที่)?\s*$", 5),
-    ],
-    "expiration_date": [
-        (r"\bend(?:s|ing)? on\s*$", 5), (r"expir\w*(?: on)?\s*$", 5),
-        (r"\buntil\s*$", 3), (r"termination date[:\s]*$", 4), (r"สิ้นสุด(?:วันที่)?\s*$", 5),
-        (r"ถึงวันที่\s*$", 3),
-    ],
-}
-# a cue right after the date, e.g. 'December 1, 2006 (the "Commencement Date")'
-DATE_AFTER_CUES = {
-    "effective_date": r"^\W{0,6}(?:the\s+)?[\"“](?:effective|commencement) date",
-    "expiration_date": r"^\W{0,6}(?:the\s+)?[\"“](?:termination|expiration) date",
-    "agreement_date": r"^\W{0,6}(?:the\s+)?[\"“](?:agreement|execution) date",
-}
-_DATE_CUES = {field: [(re.compile(p, re.IGNORECASE | re.DOTALL), w) for p, w in cues]
-              for field, cues in DATE_CUES.items()}
-_DATE_AFTER = {f: re.compile(p, re.IGNORECASE) for f, p in DATE_AFTER_CUES.items()}
 
 AMOUNT_KINDS: list[tuple[str, str]] = [
     ("security_deposit", r"security deposit|deposit|เงินประกัน(?!ภัย)|มัดจำ"),
@@ -191,25 +164,6 @@ def _name_before(text: str, end: int, lead: re.Pattern[str],
     return start, name_end
 
 
-def find_role_dates(pages: Pages) -> dict[str, list[Candidate]]:
-    """Agreement, effective and expiration date candidates: every date, scored by the words
-    just before it ('entered into as of', 'commence on', 'สิ้นสุดวันที่') and after it."""
-    fields: dict[str, list[Candidate]] = {field: [] for field in _DATE_CUES}
-    for number, text in pages:
-        for found in find_dates(text):
-            before = text[max(0, found.start - 90):found.start]
-            after = text[found.end:found.end + 40]
-            for field, cues in _DATE_CUES.items():
-                score = sum(w for pattern, w in cues if pattern.search(before))
-                if _DATE_AFTER[field].search(after):
-                    score += 6
-                if score:
-                    score += 1.0 if number <= 2 else 0.0
-                    fields[field].append(candidate(found.value, number, text, found.start,
-                                                   found.end, score))
-    return {field: ranked(items) for field, items in fields.items()}
-
-
 def find_term(pages: Pages) -> list[Candidate]:
     """The agreement's term or duration ('initial term of thirty-six (36) months', 'Term: A
     period of 24 months', 'Duration: 15 Weeks', 'มีกำหนดระยะเวลา ๓ ปี')."""
@@ -225,26 +179,6 @@ def find_term(pages: Pages) -> list[Candidate]:
                                                 before, re.IGNORECASE) else 0.0)
                 out.append(candidate(found.value, number, text, found.start, found.end, score))
     return ranked(out)
-
-
-def find_governing_law(pages: Pages) -> list[Candidate]:
-    """Which law governs: 'governed by the laws of the State of New York', 'กฎหมายไทย'."""
-    out = []
-    english = re.compile(r"(?:governed by|construed in accordance with|enforced in accordance "
-                         r"with|subject to)\s+(?:and\s+construed\s+in\s+accordance\s+with\s+)?"
-                         r"the\s+laws?\s+of\s+(?P<law>(?:the\s+)?[A-Za-z][\w \n]{2,80}?)"
-                         r"(?=[,.;(]|\s+without|\s+and\s)", re.IGNORECASE)
-    thai = re.compile(r"(?:บังคับ(?:แห่ง|ตาม)?|ใช้)\s*(?P<law>กฎหมายไทย|กฎหมายแห่งประเทศไทย)")
-    for number, text in pages:
-        for match in english.finditer(text):
-            law = clean(match.group("law"))
-            if law.lower().startswith("the "):
-                law = law[4:]
-            out.append(candidate(law, number, text, match.start("law"), match.end("law"), 4))
-        for match in thai.finditer(text):
-            out.append(candidate("Thailand", number, text, match.start("law"), match.end("law"),
-                                 4))
-    return ranked(out, limit=3)
 
 
 def classify_amount(text: str, found: Found) -> str:

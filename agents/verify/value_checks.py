@@ -14,10 +14,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from agents.verify.citations import normalize_for_match
-from agents.verify.values import find_amounts, find_dates, find_durations, parse_number
+from agents.verify.values import (
+    JURISDICTION_ALIASES,
+    find_amounts,
+    find_dates,
+    find_durations,
+    parse_number,
+)
 
 # values written in the document in another language or form
-VALUE_ALIASES = {"Thailand": ("กฎหมายไทย", "ประเทศไทย", "thai law", "thailand")}
+VALUE_ALIASES = JURISDICTION_ALIASES
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

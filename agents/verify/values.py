@@ -16,6 +16,15 @@ from typing import Any
 
 THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙０１２３４５６７８９", "01234567890123456789")
 BUDDHIST_ERA_OFFSET = 543
+# a jurisdiction's plain name -> other ways agreements write it (matched case-insensitively)
+JURISDICTION_ALIASES: dict[str, tuple[str, ...]] = {
+    "United States": ("United States of America", "U.S.A.", "USA", "U.S."),
+    "Taiwan": ("Republic of China", "R.O.C.", "ROC"),
+    "China": ("People's Republic of China", "PRC", "P.R.C.", "Mainland China"),
+    "United Kingdom": ("UK", "U.K."),
+    "Hong Kong": ("Hong Kong Special Administrative Region", "HKSAR"),
+    "Thailand": ("กฎหมายไทย", "ประเทศไทย", "Thai law", "Kingdom of Thailand"),
+}
 
 MONTHS_EN = {name: i for i, name in enumerate(
     ("january", "february", "march", "april", "may", "june", "july", "august", "september",
@@ -34,9 +43,13 @@ DATE_PATTERNS = [
     # February 15, 2024 / March 1 2024
     re.compile(rf"\b(?P<month>{_MONTH_EN})\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+"
                rf"(?P<year>\d{{4}})\b", re.IGNORECASE),
-    # 13 May 2013 / 1st of March, 2024
-    re.compile(rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>{_MONTH_EN}),?\s+"
-               rf"(?P<year>\d{{4}})\b", re.IGNORECASE),
+    # 13 May 2013 / 1st of March, 2024 / the 19th day of December, 2018
+    re.compile(rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:day\s+)?(?:of\s+)?"
+               rf"(?P<month>{_MONTH_EN}),?\s+(?:of\s+)?(?P<year>\d{{4}})\b", re.IGNORECASE),
+    # 12/19/2018 (US), 29/3/18 (day first when the first number cannot be a month), 2018-12-19
+    re.compile(r"(?<![\d/.-])(?P<first>\d{1,2})/(?P<second>\d{1,2})/(?P<year>\d{4}|\d{2})"
+               r"(?![\d/])"),
+    re.compile(r"(?<![\d/.-])(?P<year>(?:19|20)\d{2})-(?P<month>\d{2})-(?P<day>\d{2})(?![\d-])"),
     # 15 พฤษภาคม พ.ศ. 2567 / ๒๐ กุมภาพันธ์ ๒๕๖๘ / 15 พฤษภาคม ค.ศ. 2024
     re.compile(rf"(?P<day>{_D}{{1,2}})\s*(?P<month>{_MONTH_TH})\s*(?P<era>พ\.\s?ศ\.|ค\.\s?ศ\.)?"
                rf"\s*(?P<year>{_D}{{4}})"),
@@ -119,6 +132,11 @@ def find_dates(text: str) -> list[Found]:
 
 
 def _date_of(match: re.Match[str]) -> str | None:
+    groups = match.groupdict()
+    if groups.get("first"):
+        return _numeric_date(int(groups["first"]), int(groups["second"]), groups["year"])
+    if groups["month"].isdigit():
+        return _iso(int(groups["year"]), int(groups["month"]), int(groups["day"]))
     month_name = match.group("month").rstrip(".")
     month = MONTHS_TH.get(month_name) or MONTHS_EN.get(month_name.lower())
     day = int(to_ascii_digits(match.group("day")))
@@ -126,8 +144,27 @@ def _date_of(match: re.Match[str]) -> str | None:
     era = (match.groupdict().get("era") or "").replace(" ", "")
     if era == "พ.ศ." or (month_name in MONTHS_TH and year > 2400 and era != "ค.ศ."):
         year -= BUDDHIST_ERA_OFFSET
+    return _iso(year, month or 0, day)
+
+
+def _numeric_date(first: int, second: int, year_text: str) -> str | None:
+    """M/D/Y as in US agreements, D/M/Y when the first number cannot be a month or the year is
+    Buddhist-era (Thai documents write the day first); two-digit years are 20xx below 70."""
+    year = int(year_text)
+    if len(year_text) == 2:
+        year += 2000 if year < 70 else 1900
+    day_first = first > 12 or year > 2400
+    if year > 2400:
+        year -= BUDDHIST_ERA_OFFSET
+    month, day = (second, first) if day_first else (first, second)
+    return _iso(year, month, day)
+
+
+def _iso(year: int, month: int, day: int) -> str | None:
+    if not 1900 <= year <= 2200:
+        return None
     try:
-        return dt.date(year, month or 0, day).isoformat()
+        return dt.date(year, month, day).isoformat()
     except ValueError:
         return None
 

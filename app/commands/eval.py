@@ -25,6 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import select
 
+from app.commands.clauses import category_table, cross_validation, print_cross_validation
 from app.core.db import session_scope
 from app.core.logging import configure_logging
 from app.core.migrate import upgrade_database
@@ -41,7 +42,8 @@ EVAL_TENANT = "eval"
 RECALL_AT = (1, 3, 5, 10)
 DOC_TYPE_ALIASES = {"financial_statement": "financial_report", "annual_report": "financial_report"}
 EXTRACTIVE_MODELS = {"extractive", None}
-DATE_FORMATS = ("%Y-%m-%d", "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y")
+# labels may write dates US style (M/D/YYYY, as CUAD's annotators did)
+DATE_FORMATS = ("%Y-%m-%d", "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%m/%d/%Y")
 _MARKER = re.compile(r"\s*\[\d+\]")
 _SPACE = re.compile(r"\s+")
 
@@ -54,13 +56,21 @@ def eval_command(
     out: Annotated[Path, typer.Option(help="where to write the JSON report")]
     = Path("report.json"),
     wait_s: Annotated[float, typer.Option(help="longest wait for one document")] = 900.0,
+    cross_validate: Annotated[bool, typer.Option(
+        "--cross-validate", help="also measure the clause classifier leave-one-contract-out "
+        "on the labelled contracts")] = False,
 ) -> None:
     """Run the pipeline over FOLDER's PDFs and score it against LABELS."""
     configure_logging("WARNING")
-    report = run_eval(folder, load_labels(labels), wait_s=wait_s)
+    rows = load_labels(labels)
+    report = run_eval(folder, rows, wait_s=wait_s)
+    if cross_validate:
+        report["clauses_cross_validated"] = cross_validation(folder, rows)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     print_report(report)
+    if cross_validate:
+        print_cross_validation(report["clauses_cross_validated"])
     console.print(f"report written to {out}")
 
 
@@ -239,22 +249,45 @@ def predicted_clauses(result: dict[str, Any]) -> set[str] | None:
 def _clause_scores(labels: list[dict[str, Any]], parsed: dict[str, dict[str, Any]]
                    ) -> dict[str, Any]:
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"tp": 0, "fp": 0, "fn": 0, "tn": 0})
+    per_file: dict[str, dict[str, Any]] = {}
+    trained_on: set[str] = set()
     missing_inventory = []
     for row in labels:
         if row["file"] not in parsed or not (row.get("clauses_present") or
                                              row.get("clauses_absent")):
             continue
-        found = predicted_clauses(parsed[row["file"]].get("result") or {})
+        result = parsed[row["file"]].get("result") or {}
+        trained_on |= set(((result.get("legal") or {}).get("clause_model") or {}).get(
+            "trained_on", []))
+        found = predicted_clauses(result)
         if found is None:
             missing_inventory.append(row["file"])
             found = set()
+        own = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
+        missed, extra = [], []
         for name in row.get("clauses_present", []):
-            counts[name]["tp" if name.casefold() in found else "fn"] += 1
+            key = "tp" if name.casefold() in found else "fn"
+            counts[name][key] += 1
+            own[key] += 1
+            if key == "fn":
+                missed.append(name)
         for name in row.get("clauses_absent", []):
-            counts[name]["fp" if name.casefold() in found else "tn"] += 1
+            key = "fp" if name.casefold() in found else "tn"
+            counts[name][key] += 1
+            own[key] += 1
+            if key == "fp":
+                extra.append(name)
+        per_file[row["file"]] = {**_prf(own), "missed": missed, "extra": extra}
     total = {key: sum(c[key] for c in counts.values()) for key in ("tp", "fp", "fn", "tn")}
-    return {"overall": _prf(total), "per_category": {n: _prf(c) for n, c in sorted(counts.items())},
-            "documents_without_inventory": missing_inventory}
+    recalls = [s["recall"] for s in (_prf(c) for c in counts.values()) if s["recall"] is not None]
+    in_sample = sorted(trained_on & set(per_file))
+    return {"overall": _prf(total), "macro_recall": _ratio(sum(recalls), len(recalls)),
+            "per_category": {n: _prf(c) for n, c in sorted(counts.items())},
+            "per_file": per_file, "documents_without_inventory": missing_inventory,
+            "in_sample": in_sample,
+            "note": ("the clause classifier was trained on these labelled files, so their "
+                     "clause scores are in-sample; use --cross-validate for held-out scores")
+            if in_sample else None}
 
 
 def _prf(c: dict[str, int]) -> dict[str, Any]:
@@ -316,8 +349,24 @@ def print_report(report: dict[str, Any]) -> None:
         table.add_row(f"field match: {name}", _fmt(field["rate"]))
     table.add_row("time per document (mean s)", _fmt(report["time_per_document_s"]["mean"]))
     console.print(table)
+    _print_clause_tables(report["clauses"])
     for failure in docs["failed"]:
         console.print(f"[red]failed[/] {failure['file']}: {failure['reason']}")
+
+
+def _print_clause_tables(clauses: dict[str, Any]) -> None:
+    if not clauses["per_category"]:
+        return
+    console.print(category_table("clause presence per category", clauses["per_category"]))
+    files = Table(title="clause presence per file")
+    for column in ("file", "precision", "recall", "missed", "reported but absent"):
+        files.add_column(column, overflow="fold")
+    for name, s in clauses["per_file"].items():
+        files.add_row(name, _fmt(s["precision"]), _fmt(s["recall"]), ", ".join(s["missed"]),
+                      ", ".join(s["extra"]))
+    console.print(files)
+    if clauses.get("note"):
+        console.print(f"[yellow]note[/]: {clauses['note']}")
 
 
 def _fmt(value: float | None) -> str:
