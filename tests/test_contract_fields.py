@@ -125,3 +125,13 @@ def test_a_blank_date_is_unknown_never_guessed():
     [blank] = find_role_dates([(1, text)])["agreement_date"]
     assert blank["value"] is None and blank["note"] == "the date is left blank in the document"
     assert "____" in blank["citations"][0]["text"]
+
+
+def test_a_date_alone_on_the_cover_page_is_the_agreement_date_when_nothing_else_says():
+    cover = "Consulting Contract\nPlanning Unit: Tan Wei Design Studio\nOctober 29, 2015\n"
+    body = "Article I. Scope\nThe consultant shall deliver the plans by March 1, 2016.\n"
+    [best, *_] = find_role_dates([(1, cover), (2, body)])["agreement_date"]
+    assert best["value"] == "2015-10-29" and best["citations"][0]["page"] == 1
+    # a date stated in words in the opening still wins over a bare one
+    words = "This Agreement is dated as of June 2, 2016.\nJune 30, 2016\n"
+    assert find_role_dates([(1, words)])["agreement_date"][0]["value"] == "2016-06-02"

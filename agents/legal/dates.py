@@ -52,6 +52,8 @@ _EFFECTIVE_IS_AGREEMENT_DATE = re.compile(
     r"(?:last|later)\s+(?:of\s+the\s+)?(?:dates?\s+)?(?:signed|signature))|"
     r"entered\s+into\s+and\s+(?:is\s+)?effective\s+as\s+of", re.IGNORECASE)
 HEAD_PAGES = 2
+_OWN_LINE_DATE = re.compile(r"^[ \t]*(?P<label>(?:date|dated)\s*:\s*)?(?P<date>[^\n]{6,30}?)"
+                            r"[ \t]*$", re.IGNORECASE | re.MULTILINE)
 OPENING_CHARS = 3000
 
 
@@ -72,6 +74,7 @@ def find_role_dates(pages: Pages) -> dict[str, list[Candidate]]:
                     score += 1.0 if number <= HEAD_PAGES else 0.0
                     fields[field].append(candidate(found.value, number, text, found.start,
                                                    found.end, score))
+    fields["agreement_date"] += _dates_on_their_own_line(pages)
     if fields["agreement_date"]:  # the opening words' date is the likeliest
         earliest = min(fields["agreement_date"], key=_position)
         earliest["score"] += 1.5
@@ -91,6 +94,22 @@ def find_role_dates(pages: Pages) -> dict[str, list[Candidate]]:
     if not ranked_fields["effective_date"] and agreement and _effective_is_agreement_date(pages):
         ranked_fields["effective_date"] = [{**agreement[0], "score": 1.0}]
     return ranked_fields
+
+
+def _dates_on_their_own_line(pages: Pages) -> list[Candidate]:
+    """A date alone on a line of the cover page or of the signature pages ("October 29, 2015",
+    "Date: 12/19/2018"): the agreement's date when nothing says so in words."""
+    out = []
+    chosen = pages[:1] + [p for p in pages[-2:] if p not in pages[:1]]
+    for number, text in chosen:
+        for line in _OWN_LINE_DATE.finditer(text):
+            found = find_dates(line.group("date"))
+            if len(found) == 1 and found[0].end - found[0].start == len(line.group("date")):
+                start = line.start("date")
+                score = 1.0 + (0.5 if line.group("label") else 0.0)
+                out.append(candidate(found[0].value, number, text, start,
+                                     start + len(line.group("date")), score))
+    return out
 
 
 def _position(item: Candidate) -> tuple[int, int]:
