@@ -1,7 +1,9 @@
 """Key fields of real-world agreement layouts, from text written the way filed agreements are:
 parties from inline and cover-page preambles (several parties, aliases left out, "Party A:"
 labels, signature blocks), governing law normalised to the jurisdiction's name, and agreement /
-effective dates in every common written form, with a blank date reported as unknown."""
+effective dates in every common written form, with a blank date reported as unknown; and an
+SEC filing's cover page (Form 8-K, 10-K, ...) typed as a financial report whatever agreements
+it carries as exhibits."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import pytest
 from agents.legal.dates import find_role_dates
 from agents.legal.jurisdictions import find_governing_law, normalize_jurisdiction
 from agents.legal.parties import find_all_parties
+from agents.triage.rules import classify_by_keywords
 from agents.verify.values import find_dates
 
 INLINE = (
@@ -135,3 +138,16 @@ def test_a_date_alone_on_the_cover_page_is_the_agreement_date_when_nothing_else_
     # a date stated in words in the opening still wins over a bare one
     words = "This Agreement is dated as of June 2, 2016.\nJune 30, 2016\n"
     assert find_role_dates([(1, words)])["agreement_date"][0]["value"] == "2016-06-02"
+
+
+def test_an_sec_filing_cover_page_makes_a_financial_report_whatever_its_exhibits():
+    cover = ("UNITED STATES SECURITIES AND EXCHANGE COMMISSION\nWashington, D.C. 20549\n"
+             "FORM 8-K\nCURRENT REPORT\nPursuant to Section 13 or 15(d) of the Securities "
+             "Exchange Act of 1934\nCommission File Number 001-32224\n")
+    exhibit = ("SUPPLEMENTAL INDENTURE\nThis Supplemental Indenture is an agreement between the "
+               "parties hereto. WHEREAS the parties agree; governing law; the Trustee may "
+               "terminate. This Agreement is governed by the laws of the State of New York.\n")
+    result = classify_by_keywords([(1, cover), (2, exhibit), (3, exhibit)])
+    assert result.doc_type == "financial_report"
+    assert any(e.text.upper() == "FORM 8-K" for e in result.evidence)
+    assert classify_by_keywords([(1, exhibit), (2, exhibit)]).doc_type == "contract"

@@ -27,6 +27,12 @@ KEYWORDS: dict[str, list[tuple[str, float]]] = {
         (r"\bstatements? of cash flows?\b", 4), (r"\bstatements? of changes in equity\b", 4),
         (r"\btotal assets\b", 3), (r"\btotal liabilities\b", 3), (r"\bnet income\b", 2),
         (r"\bannual report\b", 4), (r"\bquarterly report\b", 4), (r"\bform 10-[kq]\b", 6),
+        # an SEC filing's cover page, whatever exhibits (indentures, agreements) it carries
+        (r"\bform (?:8-k|20-f|40-f|6-k)\b", 6), (r"\bcurrent report\b", 4),
+        (r"pursuant to section 13 or 15\s*\(d\)", 6), (r"\bcommission file number\b", 4),
+        (r"\bsecurities exchange act of 1934\b", 3),
+        (r"\b(?:reports?|announces?) (?:\w+ )?(?:quarter|fiscal year|full[- ]year)\b[^.]{0,40}"
+         r"results\b", 4),
         (r"งบแสดงฐานะการเงิน", 5), (r"งบกำไรขาดทุน", 5), (r"งบกระแสเงินสด", 5),
         (r"รวมสินทรัพย์", 3), (r"资产负债表", 5), (r"利润表", 5), (r"现金流量表", 5),
         (r"季度报告", 5), (r"貸借対照表", 5), (r"株主資本等変動計算書", 5), (r"株主資本", 3),
