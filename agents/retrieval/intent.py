@@ -50,7 +50,32 @@ FINANCIAL_METRICS: dict[str, tuple[list[str], str]] = {
             "income tax expense ภาษีเงินได้ 所得税费用"),
     "shareholders": ([r"\bshareholders?\b", r"\bstockholders?\b", r"ผู้ถือหุ้น", r"股东"],
                      "shareholders 股东总数 前10名股东"),
+    "operating_income": ([r"\boperating (income|profit|margin|loss)\b", r"\bebit\b",
+                          r"กำไรจากการดำเนินงาน", r"营业利润", r"営業利益"],
+                         "operating income total net revenues 营业利润 営業利益"),
+    "gross_profit": ([r"\bgross (margin|profit)\b", r"กำไรขั้นต้น", r"毛利"],
+                     "gross margin gross profit cost of sales กำไรขั้นต้น"),
+    "liquidity_ratio": ([r"\bcurrent ratio\b", r"\bquick ratio\b", r"\bworking capital\b",
+                         r"อัตราส่วนเงินทุนหมุนเวียน", r"流动比率"],
+                        "total current assets total current liabilities "
+                        "รวมสินทรัพย์หมุนเวียน รวมหนี้สินหมุนเวียน 流动资产合计 流动负债合计"),
 }
+# the statement that reports each metric (the balance sheet for ratios of its totals)
+METRIC_STATEMENTS: dict[str, tuple[str, ...]] = {
+    "revenue": ("income_statement",), "net_income": ("income_statement",),
+    "expenses": ("income_statement",), "tax": ("income_statement",),
+    "operating_income": ("income_statement",), "gross_profit": ("income_statement",),
+    "assets": ("balance_sheet",), "liabilities": ("balance_sheet",),
+    "equity": ("balance_sheet", "equity_changes"), "liquidity_ratio": ("balance_sheet",),
+    "cash": ("balance_sheet", "cash_flow"), "capex": ("cash_flow",),
+    "operating_cash_flow": ("cash_flow",), "dividends": ("cash_flow", "equity_changes"),
+}
+# a question about a part of the totals, or about policy and risk rather than a figure
+NARROWER = re.compile(
+    r"\bsegments?\b|\bgeograph|\bregions?\b|\bdivisions?\b|\bby (?:country|region|product|"
+    r"business|brand)\b|\bpolic(?:y|ies)\b|\brisks?\b|\bguidance\b|\boutlook\b|\bdescribe\b|"
+    r"\bexplain\b|\bwhy\b|\brecogni[sz]|ส่วนงาน|ความเสี่ยง|"
+    r"นโยบาย|分部|风险|セグメント", re.IGNORECASE)
 _YEAR = re.compile(r"(?<!\d)((?:fy|FY)\s?)?((?:19|20|25)\d\d)(?!\d)")
 _QUARTER = re.compile(r"\bq([1-4])\b|第([一二三四])季度|ไตรมาส(ที่)?\s?([1-4])", re.IGNORECASE)
 
@@ -75,6 +100,16 @@ class Intent:
     @property
     def financial(self) -> bool:
         return bool(self.metrics)
+
+    narrower: bool = False  # a segment, region, policy or risk: not the statement's total
+
+    @property
+    def statements(self) -> set[str]:
+        """The statements that report the metrics asked about, unless the question is about a
+        part of them (a segment, a region) or about words rather than a figure."""
+        if self.narrower:
+            return set()
+        return {s for m in self.metrics for s in METRIC_STATEMENTS.get(m, ())}
 
 
 @lru_cache(maxsize=1)
@@ -121,4 +156,5 @@ def analyse_question(question: str) -> Intent:
         if any(p.search(text) for p in category.question_patterns):
             intent.categories.append(category.name)
     intent.expansion = " ".join(expansions)
+    intent.narrower = bool(NARROWER.search(text))
     return intent

@@ -22,18 +22,24 @@ from sqlalchemy.orm import Session
 
 from agents.retrieval.embeddings import from_bytes, get_embedder
 from agents.retrieval.intent import Intent, analyse_question
+from agents.retrieval.structure import STATEMENTS
 from agents.retrieval.text import tokenize
 from app.core.settings import get_settings
 from app.models import Document
 from app.models.search import EntryKind, SearchEntry, SearchPosting
 
 RRF_K = 60
+STATEMENT_NAMES = set(STATEMENTS)
 BM25_K1 = 1.2
 BM25_B = 0.75
 # structure comes first: its ranking counts more than each similarity ranking
 STRUCTURE_WEIGHT = 1.5
 # how deep in each similarity ranking a structural entry may be and still take part
 STRUCTURE_DEPTH = 20
+# the statement that reports the metric asked about leads: its best-placed entries (the
+# statement's pages, not every table that mentions the metric) count twice as much
+LEAD_STRENGTH = 2.0
+LEAD_ENTRIES = 2
 # a clause category on more than this share of a document's chunks counts for less
 CATEGORY_SHARE = 0.15
 # terms in more than this share of the entries in scope rank nothing; they only cost time
@@ -197,6 +203,7 @@ def _structural(entries: dict[int, _Entry], intent: Intent, lexical: list[int],
     """Entries the question's intent points at, ordered by how the similarity rankings placed
     them, each with how strongly it fits (at most 1)."""
     wanted_periods = set(intent.periods)
+    wanted_statements = intent.statements
     wanted_labels = [_label_key(c) for c in intent.categories]
     # a category that labels much of a document says little about where in it the answer is
     spread: dict[tuple[uuid.UUID, str], int] = defaultdict(int)
@@ -214,6 +221,9 @@ def _structural(entries: dict[int, _Entry], intent: Intent, lexical: list[int],
             score += 1.0 if entry.kind == EntryKind.LINE_ITEM else 0.6
             if wanted_periods and entry.period and wanted_periods & set(entry.period.split(",")):
                 score += 0.5
+            if wanted_statements and entry.label in STATEMENT_NAMES:
+                # the statement that reports the metric, not a table that mentions it
+                score *= 1.5 if entry.label in wanted_statements else 0.5
         label = _label_key(entry.label or "")
         if wanted_labels and entry.kind in (EntryKind.CLAUSE, EntryKind.FIELD) \
                 and label in wanted_labels:
@@ -234,9 +244,13 @@ def _structural(entries: dict[int, _Entry], intent: Intent, lexical: list[int],
         ranks = (rank.get(entry_id, missing), dense_rank.get(entry_id, missing))
         return (min(ranks) + 0.25 * max(ranks) + 1) / preferred[entry_id]
 
-    # a structural entry that neither similarity ranking places near the top is off-topic
-    related = [i for i in preferred if i in rank or i in dense_rank]
-    return [(i, min(1.0, preferred[i])) for i in sorted(related, key=order)]
+    # a structural entry that neither similarity ranking places near the top is off-topic,
+    # unless it is the statement that reports the metric asked about: the question routes there
+    related = [i for i in preferred if i in rank or i in dense_rank or (
+        entries[i].kind == EntryKind.STATEMENT and entries[i].label in wanted_statements)]
+    ordered = sorted(related, key=order)
+    leading = [i for i in ordered if entries[i].label in wanted_statements][:LEAD_ENTRIES]
+    return [(i, LEAD_STRENGTH if i in leading else min(1.0, preferred[i])) for i in ordered]
 
 
 def _label_key(label: str) -> str:

@@ -19,12 +19,14 @@ from app.models.search import EntryKind
 
 STATEMENTS: dict[str, re.Pattern[str]] = {
     "balance_sheet": re.compile(
-        r"balance sheet|statement of financial position|งบแสดงฐานะการเงิน|资产负债表|貸借対照表",
+        r"balance sheets?|statements? of financial (?:position|condition)|งบแสดงฐานะการเงิน|"
+        r"资产负债表|貸借対照表",
         re.IGNORECASE),
     "income_statement": re.compile(
-        r"income statement|statement of (comprehensive )?income|profit (and|or) loss|"
-        r"statement of operations|งบกำไรขาดทุน|利润表|損益計算書", re.IGNORECASE),
-    "cash_flow": re.compile(r"statement of cash flows?|cash flow statement|งบกระแสเงินสด|"
+        r"income statements?|statements? of (comprehensive )?(?:income|earnings)|"
+        r"profit (and|or) loss|statements? of operations|งบกำไรขาดทุน|利润表|損益計算書",
+        re.IGNORECASE),
+    "cash_flow": re.compile(r"statements? of cash flows?|cash flow statements?|งบกระแสเงินสด|"
                             r"现金流量表|キャッシュ・フロー計算書", re.IGNORECASE),
     "equity_changes": re.compile(r"changes in (shareholders'? |stockholders'? )?equity|"
                                  r"การเปลี่ยนแปลงส่วนของผู้ถือหุ้น|所有者权益变动表|"
@@ -33,7 +35,8 @@ STATEMENTS: dict[str, re.Pattern[str]] = {
                               re.IGNORECASE),
 }
 _LINE = re.compile(r"[^\r\n]+")
-_NUMBER = r"\(?[-–△]?\d[\d,]*(?:\.\d+)?\)?%?"
+# "233,715", "(1,234)", "△12", "$ 5,173", "12.5%": a currency sign may stand before a figure
+_NUMBER = r"(?:[$€£¥฿]\s?)?\(?[-–△]?\d[\d,]*(?:\.\d+)?\)?%?"
 _LINE_ITEM = re.compile(
     rf"^(?P<label>.*?[^\d\s,.()\-–△%])\s+(?P<values>{_NUMBER}(?:\s+{_NUMBER}){{0,4}})\s*$")
 _COLUMN_WORDS = re.compile(r"本报告期|上年同期|期末余额|期初余额|本期发生额|上期发生额|当期|前期"
@@ -73,7 +76,7 @@ def statement_entries(pages: dict[int, str]) -> list[EntryDraft]:
         text = pages[number]
         lines = [(m.start(), m.end(), m.group()) for m in _LINE.finditer(text)]
         headings = [(s, name) for s, _e, line in lines for name, pattern in STATEMENTS.items()
-                    if pattern.search(line) and len(line) < 160]
+                    if pattern.search(line) and _is_heading_line(line)]
         heading_at = {s for s, _ in headings}
         items = [(s, e, line) for s, e, line in lines
                  if s not in heading_at and _is_line_item(line, columns=2)]
@@ -171,6 +174,27 @@ def _cited_nodes(node: Any, path: tuple[Any, ...], label: str | None
     elif isinstance(node, list):
         for item in node:
             yield from _cited_nodes(item, path, label)
+
+
+def _is_heading_line(line: str) -> bool:
+    """A statement's title ("CONSOLIDATED BALANCE SHEETS", "Condensed Consolidated Statements
+    of Operations (Unaudited)", "งบแสดงฐานะการเงิน"), not a sentence of prose that mentions one
+    ("... as shown in the consolidated balance sheets.")."""
+    stripped = line.strip()
+    if len(stripped) > 120 or stripped.endswith((".", ",", ";")):
+        return False
+    if re.search(r"(?:\s|\.)\d{1,3}$", stripped) and not re.search(
+            r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}$",
+            stripped):  # a contents line ("Balance Sheets .... 41"), not "as of December 31"
+        return False
+    letters = [ch for ch in stripped if ch.isalpha() and ch.isascii()]
+    if not letters:  # Thai, Chinese, Japanese titles: short lines
+        return len(stripped) < 60
+    words = stripped.split()
+    capitalised = sum(w[0].isupper() for w in words if w[0].isalpha() and len(w) > 3)
+    long_words = sum(1 for w in words if w[0].isalpha() and len(w) > 3)
+    return len(words) <= 16 and (capitalised >= 0.7 * max(1, long_words) or bool(
+        re.match(r"(?i)(?:unaudited\s+)?(?:consolidated|condensed|combined|group)\b", stripped)))
 
 
 def _is_line_item(line: str, columns: int = 1) -> bool:
