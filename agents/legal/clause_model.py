@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +93,13 @@ class ClauseModel:
         """Each category's score for every passage (log-odds)."""
         if not passages or not self.categories:
             return {name: np.zeros(len(passages)) for name in self.categories}
-        matrix = featurize(passages, rule_hits)
+        names, weights, bias = self._stacked
+        out = np.asarray((featurize(passages, rule_hits) @ weights).todense()) + bias
+        return {name: out[:, col] for col, name in enumerate(names)}
+
+    @cached_property
+    def _stacked(self) -> tuple[list[str], sparse.csr_matrix, np.ndarray]:
+        """Every category's weights as one sparse matrix (built once per model)."""
         names = list(self.categories)
         rows, cols, values = [], [], []
         for col, name in enumerate(names):
@@ -102,9 +108,7 @@ class ClauseModel:
                 cols.append(col)
                 values.append(weight)
         weights = sparse.csr_matrix((values, (rows, cols)), shape=(FEATURES, len(names)))
-        bias = np.array([self.categories[n].bias for n in names])
-        out = np.asarray((matrix @ weights).todense()) + bias
-        return {name: out[:, col] for col, name in enumerate(names)}
+        return names, weights, np.array([self.categories[n].bias for n in names])
 
     def to_json(self) -> dict[str, Any]:
         return {"trained_on": self.trained_on, "features": FEATURES,

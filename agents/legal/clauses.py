@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.legal.clause_model import FIELD_CATEGORIES as MODEL_FIELD_CATEGORIES
+from agents.legal.clause_model import FIELD_CATEGORIES as FIELD_ONLY
 from agents.legal.clause_model import ClauseModel, shipped_model
 from agents.legal.passages import Passage, split_passages
 from agents.legal.tools import Pages, citation, iter_matches
@@ -168,10 +168,9 @@ CLAUSE_NEGATIONS: dict[str, str] = {
     "Termination for Convenience": r"may not be terminated|(?:shall|will) not affect|"
                                    r"without prejudice",
 }
-# categories the extracted fields answer: category -> field name
-FIELD_CATEGORIES = {"Document Name": "title", "Parties": "parties",
-                    "Agreement Date": "agreement_date", "Effective Date": "effective_date",
-                    "Expiration Date": "expiration_date"}
+# categories the extracted fields answer: category -> field name (an expiration date is also
+# judged from the passages that state the term)
+FIELD_CATEGORIES = {**FIELD_ONLY, "Expiration Date": "expiration_date"}
 
 
 @lru_cache
@@ -236,7 +235,7 @@ def decide_categories(model: ClauseModel | None, passages: list[Passage],
     scores = model.scores(passages, hits) if model else {}
     decided: dict[str, Decision] = {}
     for category in cuad_categories():
-        if category in MODEL_FIELD_CATEGORIES:
+        if category in FIELD_ONLY:
             continue
         learned = model.categories.get(category) if model else None
         if learned is not None and learned.threshold is not None and len(passages):
@@ -252,13 +251,6 @@ def decide_categories(model: ClauseModel | None, passages: list[Passage],
             decided[category] = Decision(bool(matched), matched, "rules",
                                          candidates=tuple(matched))
     return decided
-
-
-def inventory_clauses(pages: Pages, fields: dict[str, Any], language: str = "en",
-                      model: ClauseModel | None = None) -> list[dict[str, Any]]:
-    """Every CUAD category, present or absent, with up to three cited passages and the pages
-    they are on (see ``review_clauses``)."""
-    return review_clauses(pages, fields, language, model)[0]
 
 
 def review_clauses(pages: Pages, fields: dict[str, Any], language: str = "en",
