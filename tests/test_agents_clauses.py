@@ -148,3 +148,13 @@ def test_training_needs_labelled_contracts_in_the_folder(tmp_path: Path):
                                           str(labels), "--out", str(tmp_path / "m.json")])
     assert result.exit_code != 0 and "no labelled contract" in result.output
     assert not (tmp_path / "m.json").exists()
+
+
+def test_cross_validation_needs_two_labelled_contracts(tmp_path: Path):
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text(json.dumps({"file": "missing.pdf", "clauses_present": ["Insurance"]}))
+    out = tmp_path / "cv.json"
+    result = CliRunner().invoke(cli_app, ["clauses", "cross-validate", str(tmp_path), "--labels",
+                                          str(labels), "--out", str(out)])
+    assert result.exit_code != 0 and "at least two labelled contracts" in result.output
+    assert not out.exists()
