@@ -158,3 +158,25 @@ def test_cross_validation_needs_two_labelled_contracts(tmp_path: Path):
                                           str(labels), "--out", str(out)])
     assert result.exit_code != 0 and "at least two labelled contracts" in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("passage", "category", "found"), [
+    # a renewal that runs on until a party gives notice a set time before the term ends
+    ("The Agreement shall thereafter be extended automatically for additional one-year periods "
+     "unless either party gives written notification ninety (90) days prior to the end of the "
+     "then current term.", "Notice Period to Terminate Renewal", True),
+    ("This Agreement renews each year; a party may end it with six months' notice.",
+     "Notice Period to Terminate Renewal", True),
+    # notice to terminate for breach is no renewal notice
+    ("Either party may terminate this Agreement upon thirty (30) days' written notice if the "
+     "other party materially breaches it.", "Notice Period to Terminate Renewal", False),
+    # a patent the owner will not prosecute: the other party may take it over first
+    ("If Licensor decides not to file or prosecute any Patent Application, it shall notify "
+     "Licensee, and Licensee shall thereupon have the right to file and prosecute it at its own "
+     "cost.", "Rofr/Rofo/Rofn", True),
+    ("Licensor shall file, prosecute and maintain the Patent Applications at its own cost.",
+     "Rofr/Rofo/Rofn", False),
+])
+def test_renewal_notice_and_first_rights_are_read_from_their_usual_wording(
+        passage: str, category: str, found: bool):
+    assert (category in rule_hits([passage])[0]) is found

@@ -22,6 +22,10 @@ from agents.legal.tools import Pages, citation, iter_matches
 CATEGORIES_FILE = Path(__file__).with_name("cuad_categories.txt")
 SPANS_PER_CLAUSE = 3
 
+# a term that renews, is extended or runs on indefinitely; a notice period ("sixty (60) days'")
+_RENEWS = r"(?:renew|extend|extension|indefinitely|tacit)"
+_DURATION = (r"(?:\(?\d+\)?|one|two|three|four|five|six|nine|twelve|thirty|sixty|ninety|"
+             r"[a-z]+-[a-z]+)\s*(?:\(\d+\)\s*)?(?:calendar |business )?(?:days?|months?)['’]?")
 # category -> patterns (English, Thai); a clause is the sentence around a match
 CLAUSE_PATTERNS: dict[str, list[str]] = {
     "Renewal Term": [r"renew\w* (?:automatically|for (?:successive|an additional|a further))",
@@ -31,7 +35,11 @@ CLAUSE_PATTERNS: dict[str, list[str]] = {
                      r"renewed (?:tacitly|automatically)", r"ต่อสัญญา", r"ต่ออายุสัญญา"],
     "Notice Period to Terminate Renewal": [
         r"notice of non-renewal", r"non-renewal[^.]{0,80}notice|notice[^.]{0,120}non-renewal",
-        r"(?:renew|extend)\w*[^.]{0,160}unless[^.]{0,120}notice",
+        r"(?:renew|extend)\w*[^.]{0,160}unless[^.]{0,120}(?:notice|notif)",
+        # a term that renews or runs on until ended by notice, and how long that notice is
+        rf"{_RENEWS}[^.]{{0,250}}?{_DURATION}[^.]{{0,40}}(?:notice|notif)",
+        rf"{_RENEWS}[^.]{{0,250}}?(?:notice|notif)\w*[^.]{{0,120}}?{_DURATION}[^.]{{0,30}}"
+        r"(?:prior|before|in advance)",
         r"notice[^.]{0,80}(?:prior to|before) the (?:end|expir\w*) of the (?:then[- ]current|ini"
         r"tial|"
         r"renewal) term",
@@ -67,6 +75,12 @@ CLAUSE_PATTERNS: dict[str, list[str]] = {
         r"(?:for (?:its |their )?convenience|for any reason|without cause)",
         r"(?:for convenience|without cause)[^.]{0,60}terminat", r"บอกเลิกสัญญาก่อนครบกำหนด"],
     "Rofr/Rofo/Rofn": [r"right of first (?:refusal|offer|negotiation)",
+                       # the first right to an asset the other party gives up: a patent it
+                       # decides not to file, prosecute or maintain (as annotators mark it)
+                       r"(?:abandon|(?:decides?|elects?|intends?) not to (?:\w+ )?(?:prepare|"
+                       r"file|prosecut|maint|pursue))[\s\S]{0,600}?(?:shall (?:thereupon )?have "
+                       r"the (?:first )?(?:right|option)|may elect to (?:assume|continue|take "
+                       r"over|prosecut|file|maint))",
                        r"first (?:right|option|opportunity) to (?:negotiat|purchase|acquire|offer|"
                        r"bid|match|license)", r"(?:shall|will) first offer",
                        r"before (?:offering|selling|granting|licensing)[^.]{0,100}third part",
