@@ -286,3 +286,26 @@ def distinct_copies(pdf: bytes, n: int, tag: str = "") -> list[bytes]:
     """``n`` PDFs with the same pages and different bytes (a trailing comment differs), so each
     is a new document to the content-hash dedupe."""
     return [pdf + f"\n% {tag} copy {i}\n".encode() for i in range(n)]
+
+
+def write_column_table(path: Path, heading: list[str], rows: list[tuple[str, list[str]]]) -> Path:
+    """A one-page statement typeset column by column, as many filings are: the content stream
+    shows every label first, then each column of figures top to bottom, so the stream order
+    never puts a row's label next to its figures; only the positions do."""
+    def show(x: float, y: float, text: str) -> bytes:
+        return b"BT /F1 10 Tf 1 0 0 1 %.2f %.2f Tm (%s) Tj ET" % (x, y, _escape(text))
+
+    top = 760.0
+    ops = [show(36, top - 14 * n, line) for n, line in enumerate(heading)]
+    first = top - 14 * len(heading)
+    ops += [show(36, first - 14 * n, label) for n, (label, _cells) in enumerate(rows)]
+    for column in range(max(len(cells) for _label, cells in rows)):
+        ops += [show(330 + 90 * column, first - 14 * n, cells[column])
+                for n, (_label, cells) in enumerate(rows) if column < len(cells)]
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>", _HELVETICA,
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R "
+               b"/Resources << /Font << /F1 3 0 R >> >> >>",
+               stream(b"\n".join(ops))]
+    path.write_bytes(serialize(objects))
+    return path

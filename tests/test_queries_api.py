@@ -219,3 +219,37 @@ def test_model_claims_are_kept_only_when_the_cited_page_supports_them(client, au
     assert "Mars" not in body["answer"]
     citation = body["citations"][0]
     assert citation["verified"] and "48,500.00" in citation["text"] and citation["page"] == 1
+
+
+def test_a_statement_figure_is_answered_from_its_cell_with_period_and_page(client, auth,
+                                                                          tmp_path) -> None:
+    from tests import pdf_factory
+    from tests.test_financial_figures import CASH_FLOWS
+
+    report = upload(client, auth,
+                    pdf_factory.write_column_table(tmp_path / "cash-flows.pdf", *CASH_FLOWS))
+    body = ask(client, auth, "How much did we spend on capital expenditure in fiscal 2014?",
+               document_ids=[report])
+    assert body["found"] is True and body["model"] == "extractive"
+    assert body["answer"].startswith("9,571 (in millions): Payments for acquisition of "
+                                     "property, plant and equipment, fiscal year 2014")
+    citation = body["citations"][0]
+    assert (citation["page"], citation["verified"]) == (1, True)
+    assert "(9,571)" in citation["text"]
+    missing = ask(client, auth, "What was capital expenditure in fiscal 2012?",
+                  document_ids=[report])
+    assert missing["found"] is False and missing["citations"] == []
+    assert missing["answer"] == ("I could not find this in your documents. Its statements "
+                                 "cover: fiscal year 2015; fiscal year 2014.")
+
+
+def test_a_figure_on_pages_that_need_ocr_is_not_answered_from_another_page(client, auth,
+                                                                         tmp_path) -> None:
+    from tests import pdf_factory
+
+    scan = upload(client, auth, pdf_factory.write_scanned_page(tmp_path / "scanned-report.pdf"))
+    body = ask(client, auth, "What were total assets at December 31, 2022?",
+               document_ids=[scan])
+    assert body["found"] is False and body["citations"] == []
+    assert body["answer"] == ("I could not find this in your documents. These pages could not "
+                              "be read and need OCR: scanned-report.pdf pages 1.")

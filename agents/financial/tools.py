@@ -36,13 +36,23 @@ _NOT_HEADING = re.compile(r"变动的情况|项目变动|integral part|accompany
 UNIT_PATTERNS = [
     (re.compile(r"in (thousands|millions|billions) of ([A-Z]{3}|[a-z ]+dollars|baht)", re.I),
      None),
+    # "(In millions, except per share amounts)", "(Dollars in thousands)"
+    (re.compile(r"\((?:amounts |dollars |\$ )?in (thousands|millions|billions)\b", re.I), None),
     (re.compile(r"หน่วย\s*:\s*(พันบาท|ล้านบาท|บาท)"), None),
     (re.compile(r"单位\s*[：:]\s*(?:人民币)?\s*(元|千元|万元|百万元)"), None),
     (re.compile(r"単位\s*[：:]\s*(百万円|千円|円)"), None),
 ]
 _NUMBER_TOKEN = r"\(?[△▲\-−－]?[0-9๐-๙][0-9๐-๙,]*(?:\.[0-9๐-๙]+)?\)?%?|[―—–\-]"
-_ITEM = re.compile(rf"^(?P<label>.*?[^\d\s,.()△▲\-−－―—–%].*?)\s+"
-                   rf"(?P<values>(?:{_NUMBER_TOKEN})(?:\s+(?:{_NUMBER_TOKEN}))*)\s*$")
+# a currency sign may stand before a figure, as its own token or not ("$ 233,715", "$5,173")
+_CURRENCY = "$€£¥฿"
+_CELL = rf"(?:[{_CURRENCY}]\s?)?(?:{_NUMBER_TOKEN})"
+_ITEM = re.compile(rf"^(?P<label>.*?[^\d\s,.()△▲\-−－―—–%{_CURRENCY}].*?)\s+"
+                   rf"(?P<values>{_CELL}(?:\s+{_CELL})*)\s*$")
+_LOOSE_OPEN = re.compile(r"\(\s+(?=\d)")
+_LOOSE_CLOSE = re.compile(r"(\d)\s+\)")
+# a line that names the periods of the columns ("September 26, 2015", "2023 2022")
+_HEADER_YEAR = re.compile(r"(?<![\d.])(?:19|20)\d\d(?![\d.]|,\d)")
+_MONTH = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d", re.I)
 _PERIOD_HEADER = re.compile(r"^(?:(?:FY)?\s?(?:19|20|25)\d\d|期末余额|期初余额|本期发生额|"
                             r"上期发生额|本期金额|上期金额|current|prior)", re.IGNORECASE)
 KEY_LABELS: dict[str, str] = {
@@ -93,15 +103,16 @@ def read_unit(text: str) -> str | None:
 def parse_item(line: str) -> tuple[str, list[float | None], list[str]] | None:
     """(label, values, printed tokens) when ``line`` is a line item, else None. Percent
     columns (change ratios printed next to amounts) are dropped from the values."""
-    match = _ITEM.match(line.strip())
+    # "(1,391 )" and "( 1,391)": a parenthesised figure set loose from its brackets
+    match = _ITEM.match(_LOOSE_CLOSE.sub(r"\1)", _LOOSE_OPEN.sub("(", line.strip())))
     if not match:
         return None
-    tokens = match.group("values").split()
-    kept = [t for t in tokens if not t.endswith("%")]
+    tokens = [t.lstrip(_CURRENCY) for t in match.group("values").split()]
+    kept = [t for t in tokens if t and not t.endswith("%")]
     values = [parse_number(t) for t in kept]
     if not any(v is not None for v in values):
         return None
-    label = match.group("label").strip()
+    label = match.group("label").strip().rstrip(_CURRENCY).strip()
     if re.fullmatch(r"[\d\s./-]+", to_ascii_digits(label)):
         return None
     return label, values, kept
@@ -109,11 +120,15 @@ def parse_item(line: str) -> tuple[str, list[float | None], list[str]] | None:
 
 def find_statements(pages: Pages) -> list[dict[str, Any]]:
     """Every statement in the document with its line items. A statement runs from its heading
-    to the next heading; it may continue over several pages."""
+    to the next heading; it may continue over several pages. The lines above a statement's
+    first row that name dates or years are its column header (``header``); a row whose label
+    starts in lower case continues the label of the text line above it."""
     statements: list[dict[str, Any]] = []
     current: dict[str, Any] | None = None
     for number, text in pages:
         offset = 0
+        page_top = True  # no row of the current statement on this page yet
+        above: str | None = None  # the text line just above, when it was no row
         for line in text.split("\n"):
             line_start, offset = offset, offset + len(line) + 1
             kind = statement_heading(line)
@@ -121,22 +136,36 @@ def find_statements(pages: Pages) -> list[dict[str, Any]]:
                 stripped = line.strip()
                 start = line_start + line.index(stripped)
                 current = {"kind": kind, "title": stripped, "page": number, "unit": None,
-                           "columns": None, "items": [],
+                           "columns": None, "header": [], "items": [],
                            "citations": [citation(number, text, start, start + len(stripped))]}
                 statements.append(current)
+                page_top, above = True, None
                 continue
             if current is None:
                 continue
             if current["unit"] is None and (unit := read_unit(line)):
                 current["unit"] = unit
+            header = [h for h in line.split() if h not in ("项目", "項目", "Item", "รายการ")]
+            if current["columns"] is None and len(header) >= 2 and all(
+                    _PERIOD_HEADER.match(h) for h in header):
+                current["columns"] = header
+            if page_top and is_header(line):
+                if not current["items"]:
+                    current["header"].append(line.strip())
+                continue
             item = parse_item(line)
             if item is None:
-                header = [h for h in line.split() if h not in ("项目", "項目", "Item", "รายการ")]
-                if current["columns"] is None and header and all(
-                        _PERIOD_HEADER.match(h) for h in header) and len(header) >= 2:
-                    current["columns"] = header
+                above = line.strip() or None
+                if above and not current["items"]:
+                    current["header"].append(above)  # "Years ended", "Three Months Ended"
                 continue
             label, values, printed = item
+            if not current["items"] and all(_HEADER_YEAR.fullmatch(p) for p in printed):
+                current["header"].append(line.strip())  # "(in millions) 2015 2014 2013"
+                continue
+            if above and label[:1].islower():
+                label = f"{above} {label}"
+            page_top, above = False, None
             stripped = line.strip()
             start = line_start + line.index(stripped)
             current["items"].append({
@@ -144,6 +173,17 @@ def find_statements(pages: Pages) -> list[dict[str, Any]]:
                 "page": number, "citations": [citation(number, text, start,
                                                        start + len(stripped))]})
     return [s for s in statements if s["items"]]
+
+
+def is_header(line: str) -> bool:
+    """A column-header line: years only, or dates ("September 26, 2015", "Dec 31, 2022")."""
+    stripped = line.strip()
+    if _MONTH.search(stripped) and len(stripped) < 120:
+        return True
+    if not _HEADER_YEAR.search(stripped):
+        return False
+    return not re.sub(r"[\s()]|(?:FY|fiscal)", "",
+                                                        _HEADER_YEAR.sub("", stripped))
 
 
 def key_figures(statements: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -17,7 +17,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from pypdf.errors import FileNotDecryptedError, LimitReachedError
 
-from agents.ingest import quality
+from agents.ingest import layout, quality
 from agents.ingest.model import (
     EXTRACTOR_PDFIUM,
     EXTRACTOR_PYPDF,
@@ -110,6 +110,7 @@ def _pdfium_page_text(document: pdfium.PdfDocument, index: int) -> tuple[str, bo
         textpage = page.get_textpage()
         try:
             raw = textpage.get_text_bounded()
+            raw = layout.table_text(textpage, raw) or raw
         finally:
             textpage.close()
         # only a page with (almost) no text is worth the walk over its objects

@@ -16,6 +16,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.runtime import Runtime
 
 from agents.llm import AgentContext
+from agents.retrieval.intent import analyse_question
 from agents.retrieval.text import detect_language as script_language
 from agents.support import prompts
 from agents.support.state import SupportState
@@ -25,6 +26,7 @@ from agents.support.tools import (
     evidence_answers,
     search_documents,
     split_claims,
+    statement_figure,
     verify_against_pages,
 )
 from app.core.errors import UpstreamUnavailable
@@ -58,11 +60,26 @@ async def search(state: SupportState) -> dict[str, Any]:
         context = history[-1]["question"]
     hits = search_documents(tenant_id=state["tenant_id"], question=state["question"],
                             document_ids=state.get("document_ids") or [], context=context)
+    statements = statement_figure(state["question"], hits, tenant_id=state["tenant_id"],
+                                  document_ids=state.get("document_ids") or [],
+                                  segment=analyse_question(state["question"]).narrower)
+    if statements.rows:
+        # the statement rows lead the evidence: they are the answer and its citations
+        cited = {(r["document_id"], r["page"], r["start"]) for r in statements.rows}
+        rest = [h for h in hits if (h["document_id"], h["page"], h["start"]) not in cited]
+        return {"hits": [*statements.rows, *rest], "found": True,
+                "figure": statements.rows}
+    if statements.covered:
+        # another period than the statements cover: said so, with the ones they do,
+        # rather than quoting a page that does not answer
+        return {"hits": hits, "found": False, "covered": statements.covered}
     chosen = best_quote(f"{context} {state['question']}".strip(), hits)
     found = bool(chosen) and evidence_answers(state["question"] if not context else
                                               f"{context} {state['question']}",
                                               chosen[1] if chosen else 0.0, hits)
-    return {"hits": hits, "found": found}
+    # without an answer, the pages that could not be read are where it may be
+    return {"hits": hits, "found": found,
+            "unreadable": [] if found else statements.unreadable}
 
 
 def route_after_search(state: SupportState) -> Literal["compose", "not_found"]:
@@ -73,6 +90,12 @@ def route_after_search(state: SupportState) -> Literal["compose", "not_found"]:
 async def not_found(state: SupportState, runtime: Runtime[SupportContext]) -> dict[str, Any]:
     """The plain "not found in your documents", in the question's language."""
     answer = prompts.NOT_FOUND.get(state["language"], prompts.NOT_FOUND["en"])
+    if state.get("covered"):
+        covers = prompts.COVERED.get(state["language"], prompts.COVERED["en"])
+        answer += covers.format(periods="; ".join(state["covered"]))
+    if state.get("unreadable"):
+        unread = prompts.UNREADABLE.get(state["language"], prompts.UNREADABLE["en"])
+        answer += unread.format(pages="; ".join(state["unreadable"]))
     _emit(runtime.context, answer)
     return {"answer": answer, "citations": [], "found": False, "model": EXTRACTIVE_MODEL}
 
@@ -125,6 +148,8 @@ def _quoted_answer(state: SupportState, context: SupportContext,
                    streamed: bool) -> dict[str, Any]:
     language = state["language"]
     hits = state.get("hits") or []
+    if state.get("figure"):
+        return _figure_answer(state, context, streamed)
     chosen = best_quote(state["question"], hits)
     if chosen is None:
         answer = prompts.NOT_FOUND.get(language, prompts.NOT_FOUND["en"])
@@ -143,6 +168,21 @@ def _quoted_answer(state: SupportState, context: SupportContext,
     return {"answer": answer, "citations": [citation], "model": EXTRACTIVE_MODEL}
 
 
+def _figure_answer(state: SupportState, context: SupportContext,
+                   streamed: bool) -> dict[str, Any]:
+    rows = state["figure"]
+    citations = verify_against_pages([
+        {k: row[k] for k in ("document_id", "filename", "page", "start", "end", "text")}
+        | {"ref": n} for n, row in enumerate(rows, start=1)])
+    template = prompts.FIGURE.get(state["language"], prompts.FIGURE["en"])
+    answer = template.format(figure=rows[0]["figure"], filename=rows[0]["filename"],
+                             page=rows[0]["page"])
+    answer += " " + "".join(f"[{n}]" for n in range(1, len(rows) + 1))
+    if not streamed:
+        _emit(context, answer)
+    return {"answer": answer, "citations": citations, "model": EXTRACTIVE_MODEL}
+
+
 def _messages(state: SupportState) -> list[BaseMessage]:
     language = prompts.LANGUAGE_NAMES.get(state["language"], "English")
     messages: list[BaseMessage] = [SystemMessage(prompts.SYSTEM.format(language=language))]
@@ -150,6 +190,7 @@ def _messages(state: SupportState) -> list[BaseMessage]:
         messages += [HumanMessage(turn["question"]), AIMessage(turn["answer"])]
     passages = "\n".join(
         f"[{n}] ({hit['filename']}, page {hit['page']}) {' '.join(hit['text'].split())}"
+        + (f" (read as: {hit['figure']})" if hit.get("figure") else "")
         for n, hit in enumerate(state.get("hits") or [], start=1))
     messages.append(HumanMessage(f"{prompts.EVIDENCE_HEADER}\n{passages}\n\n"
                                  f"Question: {state['question']}"))

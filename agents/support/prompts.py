@@ -30,6 +30,30 @@ QUOTED = {
     "ja": "{filename} の {page} ページによると：\u201c{quote}\u201d",
 }
 
+# a figure read from a statement: "233,715 (in millions): Net sales, fiscal year 2015 (...)"
+FIGURE = {
+    "en": "{figure}, in {filename}",
+    "th": "{figure} ตามเอกสาร {filename} หน้า {page}",
+    "zh": "{figure}，见 {filename} 第 {page} 页",
+    "ja": "{figure}（{filename} の {page} ページ）",
+}
+
+# the periods a document's statements cover, after "not found"
+COVERED = {
+    "en": " Its statements cover: {periods}.",
+    "th": " งบการเงินในเอกสารครอบคลุม: {periods}",
+    "zh": " 其报表涵盖：{periods}。",
+    "ja": " 財務諸表の対象期間：{periods}。",
+}
+
+# statements that may be on pages whose text cannot be read, after "not found"
+UNREADABLE = {
+    "en": " These pages could not be read and need OCR: {pages}.",
+    "th": " หน้าเหล่านี้อ่านข้อความไม่ได้และต้องทำ OCR: {pages}",
+    "zh": " 以下页面无法读取，需要 OCR：{pages}。",
+    "ja": " 次のページは読み取れず、OCR が必要です：{pages}。",
+}
+
 COLUMNS = {
     "en": " (columns: {periods})",
     "th": " (คอลัมน์: {periods})",

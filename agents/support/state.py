@@ -24,6 +24,12 @@ class SupportState(SupportInput, total=False):
     language: str
     hits: list[dict[str, Any]]
     found: bool
+    # the statement rows that answer a figure question (the first says the answer), or the
+    # periods the statements cover
+    figure: list[dict[str, Any]]
+    covered: list[str]
+    # "report.pdf pages 3-9": unreadable pages where the statements asked about may be
+    unreadable: list[str]
     answer: str
     citations: list[dict[str, Any]]
     model: str

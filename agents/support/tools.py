@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, tuple_
 
+from agents.financial.figures import Derived, Uncovered, find_figure, names_figure
+from agents.financial.segments import find_segment_figure
+from agents.ingest.model import GARBLED, NEEDS_OCR
 from agents.retrieval import ensure_indexed, retrieve
 from agents.retrieval.intent import analyse_question
 from agents.retrieval.text import tokenize
 from agents.verify import verify_citations
 from app.core.db import session_scope
-from app.models import Page
+from app.models import Document, Page
 
 # a claim is supported when this share of its terms is in the passage it cites
 CLAIM_SUPPORT = 0.5
@@ -24,6 +28,10 @@ EVIDENCE_SUPPORT = 0.5
 # ... or this share, when the evidence is the clause or line item the question is about
 STRUCTURED_SUPPORT = 0.45
 MAX_QUOTE_CHARS = 320
+# a figure question is read from the statements of this many documents of the evidence, at most
+FIGURE_DOCUMENTS = 3
+# pages whose text could not be read, where a statement may be
+UNREADABLE_FLAGS = {NEEDS_OCR, GARBLED}
 _UNITS = re.compile(r"[^\n。！？!?]+(?:[.。！？!?](?=\s|$)|[。！？])?")
 _MARKERS = re.compile(r"(?:\s*\[(\d{1,2})\])+")
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
@@ -42,6 +50,71 @@ def search_documents(*, tenant_id: str, question: str, document_ids: list[str],
         hits = retrieve(session, tenant_id=tenant, query=question, document_ids=scope, k=k,
                         context=context)
     return [hit.as_dict() for hit in hits]
+
+
+@dataclass
+class StatementAnswer:
+    """What the statements say to a figure question: the rows that answer it (one cell, or the
+    cells a change or ratio is computed from) as hits ``{document_id, filename, page, start,
+    end, text, kind: "line_item", label, period}``, the first carrying the answer sentence as
+    ``figure``; else the periods the statements do cover when another one was asked, and the
+    pages that could not be read (they need OCR) where the statements may be."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    covered: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+
+
+def statement_figure(question: str, hits: list[dict[str, Any]], *, tenant_id: str,
+                     document_ids: list[str], segment: bool = False) -> StatementAnswer:
+    """Reads a figure question's answer from the statements of the documents the evidence
+    comes from, or of the documents in scope when there is no evidence (their pages in
+    order); a question about a part of the totals (``segment``) from their segment tables."""
+    outcome = StatementAnswer()
+    if not segment and not names_figure(question):
+        return outcome
+    documents = list(dict.fromkeys((h["document_id"], h["filename"]) for h in hits))
+    if not documents and document_ids:
+        with session_scope() as session, session.begin():
+            documents = [(str(i), name) for i, name in session.execute(
+                select(Document.id, Document.filename).where(
+                    Document.tenant_id == uuid.UUID(tenant_id),
+                    Document.id.in_([uuid.UUID(d) for d in document_ids]))).all()]
+    for document_id, filename in documents[:FIGURE_DOCUMENTS]:
+        with session_scope() as session, session.begin():
+            rows = session.execute(
+                select(Page.number, Page.text, Page.flags)
+                .where(Page.document_id == uuid.UUID(document_id)).order_by(Page.number)).all()
+        pages = [(number, text) for number, text, _flags in rows]
+        found = find_segment_figure(question, pages) if segment else find_figure(question, pages)
+        if isinstance(found, Uncovered):
+            outcome.covered += [p for p in found.periods if p not in outcome.covered]
+        elif found is not None:
+            cells = found.figures if isinstance(found, Derived) else (found,)
+            cited = [{"document_id": document_id, "filename": filename, "page": cell.page,
+                      "start": cell.citation["start"], "end": cell.citation["end"],
+                      "text": cell.citation["text"], "score": 1.0, "kind": "line_item",
+                      "label": cell.label, "period": cell.period} for cell in cells]
+            outcome.rows = list({(r["page"], r["start"]): r for r in cited}.values())
+            outcome.rows[0]["figure"] = found.sentence()
+            return outcome
+        else:
+            unread = [number for number, _text, flags in rows
+                      if set(flags or ()) & UNREADABLE_FLAGS]
+            if unread:
+                outcome.unreadable.append(f"{filename} pages {page_ranges(unread)}")
+    return outcome
+
+
+def page_ranges(numbers: list[int]) -> str:
+    """Page numbers as ranges: [1, 2, 3, 7] is "1-3, 7"."""
+    spans: list[list[int]] = []
+    for number in sorted(numbers):
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
 def _numbers(text: str) -> set[str]:

@@ -45,6 +45,9 @@ EXTRACTIVE_MODELS = {"extractive", None}
 # labels may write dates US style (M/D/YYYY, as CUAD's annotators did)
 DATE_FORMATS = ("%Y-%m-%d", "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%m/%d/%Y")
 _MARKER = re.compile(r"\s*\[\d+\]")
+# the first amount an answer states: "233,715", "(1,391)", "5.72"
+_FIGURE = re.compile(r"\(?\d[\d,]*(?:\.\d+)?\)?")
+FIGURE_TOLERANCE = 0.005
 _SPACE = re.compile(r"\s+")
 
 
@@ -142,7 +145,8 @@ def _process(caller: Caller, path: Path, wait_s: float) -> dict[str, Any]:
 def _ask(caller: Caller, document: dict[str, Any], question: dict[str, Any],
          name: str) -> dict[str, Any]:
     base = {"file": name, "id": question.get("id"), "question": question.get("question", ""),
-            "expected": question.get("answer"),
+            "expected": question.get("answer"), "kind": question.get("kind"),
+            "value": question.get("value"),
             "evidence_pages": list(question.get("evidence_pages", []))}
     if document.get("status") != DocumentStatus.DONE:
         return {**base, "pages": [], "answer": None, "model": None,
@@ -211,6 +215,7 @@ def score(labels: list[dict[str, Any]], documents: dict[str, dict[str, Any]],
                     "note": None if modelled else "no model answered: exact match is scored "
                     "only when a real model is configured",
                     "found": sum(bool(a.get("found")) for a in answers),
+                    "statement_figures": _figure_score(answers),
                     "citations_verified": sum(c.get("verified") is True for a in answers
                                               for c in a.get("citations", []))},
         "clauses": _clause_scores(labels, parsed),
@@ -221,6 +226,23 @@ def score(labels: list[dict[str, Any]], documents: dict[str, dict[str, Any]],
             "by_file": {n: d.get("seconds") for n, d in documents.items()}},
         "questions": answers,
     }
+
+
+def _figure_score(answers: list[dict[str, Any]]) -> dict[str, Any]:
+    """Statement-figure questions whose answer gives the labelled value first (within the
+    filing's rounding: 0.5 %), sign aside: an outflow may be printed in parentheses."""
+    asked = [a for a in answers if a.get("kind") == "statement_figure"
+             and a.get("value") is not None]
+    right = [a["id"] for a in asked if _first_figure(a.get("answer") or "") is not None
+             and abs(abs(_first_figure(a["answer"]) or 0.0) - abs(float(a["value"])))
+             <= FIGURE_TOLERANCE * abs(float(a["value"]))]
+    return {"questions": len(asked), "correct": len(right), "rate": _ratio(len(right), len(asked)),
+            "wrong": [a["id"] for a in asked if a["id"] not in right]}
+
+
+def _first_figure(answer: str) -> float | None:
+    match = _FIGURE.search(answer)
+    return float(match.group().strip("()").replace(",", "")) if match else None
 
 
 def _ratio(part: float, whole: float) -> float | None:
@@ -342,6 +364,10 @@ def print_report(report: dict[str, Any]) -> None:
     for k, value in report["retrieval"]["recall"].items():
         table.add_row(f"evidence-page recall{k}", _fmt(value))
     table.add_row("answer exact match", _fmt(report["answers"]["exact_match"]))
+    figures = report["answers"]["statement_figures"]
+    if figures["questions"]:
+        table.add_row("statement figures answered correctly",
+                      f"{figures['correct']} / {figures['questions']}")
     overall = report["clauses"]["overall"]
     table.add_row("clause precision / recall / F1",
                   " / ".join(_fmt(overall[k]) for k in ("precision", "recall", "f1")))
