@@ -204,17 +204,31 @@ def write_nested_page_tree(path: Path, *, depth: int = 5_000) -> Path:
     return path
 
 
-def write_scanned_page(path: Path) -> Path:
-    """A page that is one image of printed-looking lines and has no text layer at all."""
+def _scan_image() -> io.BytesIO:
     image = Image.new("L", (850, 1100), 255)
     draw = ImageDraw.Draw(image)
     for row in range(60, 1000, 28):
         draw.rectangle((70, row, 70 + (row * 37) % 600 + 120, row + 12), fill=30)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
+    return buffer
+
+
+def write_scanned_page(path: Path) -> Path:
+    """A page that is one image of printed-looking lines and has no text layer at all."""
+    return write_pages_with_scans(path, [None])
+
+
+def write_pages_with_scans(path: Path, pages: list[str | None]) -> Path:
+    """Pages of text (Helvetica), where a None page is a scan: one image, no text layer."""
     pdf = FPDF(format="letter")
-    pdf.add_page()
-    pdf.image(buffer, x=0, y=0, w=pdf.w, h=pdf.h)
+    for text in pages:
+        pdf.add_page()
+        if text is None:
+            pdf.image(_scan_image(), x=0, y=0, w=pdf.w, h=pdf.h)
+        else:
+            pdf.set_font("Helvetica", size=11)
+            pdf.multi_cell(0, 6, text, align="L")
     pdf.output(str(path))
     return path
 

@@ -78,6 +78,8 @@ def test_capital_expenditure_for_a_fiscal_year_is_its_cash_flow_cell(typeset):
     cited = figure.citation
     assert typeset[0][1][cited["start"]:cited["end"]] == cited["text"]
     assert "(9,571)" in cited["text"]
+    cell = figure.cell
+    assert cell and typeset[0][1][cell["start"]:cell["end"]] == cell["text"] == "(9,571)"
     assert find_figure("Cash from operations in 2015?", typeset).value == 81266.0  # type: ignore
 
 
@@ -150,3 +152,11 @@ def test_ratios_are_computed_from_the_rows_they_are_made_of():
     assert isinstance(margin, Derived) and round(margin.value, 1) == 26.6  # 587 / 2,207
     missing = find_figure("What was the current ratio at December 31, 2019?", pages)
     assert isinstance(missing, Uncovered) and "at the 2022 balance-sheet date" in missing.periods
+
+
+def test_free_cash_flow_is_operating_cash_flow_less_capital_expenditure(typeset):
+    free = find_figure("What was free cash flow in fiscal 2015?", typeset)
+    assert isinstance(free, Derived) and free.value == 81266.0 - 11247.0
+    assert free.sentence().startswith("70,019 (in millions) = 81,266 - 11,247: Cash generated "
+                                      "by operating activities, fiscal year 2015 (page 1); "
+                                      "Payments for acquisition of property")

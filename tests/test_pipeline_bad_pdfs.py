@@ -94,3 +94,40 @@ def test_thousands_of_pages_are_all_stored(client, auth, good, tmp_path, monkeyp
     assert (doc["status"], doc["page_count"]) == ("done", 2000)
     last = client.get(f"/v1/documents/{doc['id']}/pages/2000", headers=auth).json()
     assert last["number"] == 2000 and last["text"]
+
+
+AGREEMENT = ("SUPPLY AGREEMENT\nThis Supply Agreement is made as of June 1, 2022 by and between "
+             "Northwind Parts, Inc., a Delaware corporation (\"Supplier\"), and Harbor Tools LLC, "
+             "a Texas limited liability company (\"Buyer\").\n1. Supply. Supplier shall sell and "
+             "Buyer shall buy the Products listed in Schedule A.\n2. Governing Law. This "
+             "Agreement is governed by the laws of the State of Texas.\n")
+SECTION = ("{n}. Deliveries. Supplier shall deliver each order within thirty (30) days at the "
+           "place Buyer names, and Buyer shall inspect the Products within ten (10) days of "
+           "delivery and notify Supplier in writing of any defect it finds.\n")
+
+
+def test_a_contract_with_scanned_pages_finishes_and_names_them(client, auth, good, tmp_path):
+    path = pdf_factory.write_pages_with_scans(tmp_path / "supply.pdf",
+                                              [AGREEMENT, None, SECTION.format(n=3), None])
+    doc, _ = upload_pair(client, auth, path, good)
+    assert (doc["status"], doc["doc_type"]) == ("done", "contract"), doc["failure_reason"]
+    result = client.get(f"/v1/documents/{doc['id']}/result", headers=auth).json()["result"]
+    assert result["quality"]["needs_ocr"] == [2, 4]
+    fields = result["legal"]["fields"]
+    assert fields["governing_law"]["value"] == "Texas"
+    assert fields["governing_law"]["citations"][0]["page"] == 1
+
+
+@pytest.mark.slow
+def test_a_300_page_agreement_finishes_within_the_stage_limit(client, auth, good, tmp_path,
+                                                              monkeypatch):
+    # the pages are the point, not their embeddings: the model-free embedder indexes them
+    monkeypatch.setattr(get_settings().retrieval, "embedder", "hashing")
+    pages = [AGREEMENT] + [SECTION.format(n=n) * 6 for n in range(3, 302)]
+    doc, _ = upload_pair(client, auth, pdf_factory.write_pages_with_scans(
+        tmp_path / "long-supply.pdf", pages), good)
+    assert (doc["status"], doc["page_count"], doc["doc_type"]) == ("done", 300, "contract")
+    stages = doc["job"]["stages"]
+    assert all(s["status"] == "done" for s in stages)
+    result = client.get(f"/v1/documents/{doc['id']}/result", headers=auth).json()["result"]
+    assert result["legal"]["fields"]["governing_law"]["value"] == "Texas"

@@ -109,7 +109,8 @@ class Figure:
     period: str
     statement: str
     page: int
-    citation: dict[str, Any]
+    citation: dict[str, Any]  # the row
+    cell: dict[str, Any] | None = None  # the printed figure's own span, when it can be found
 
     def sentence(self) -> str:
         """The answer as one sentence: figure, unit, line, period and page."""
@@ -128,8 +129,8 @@ class Uncovered:
 
 def names_figure(question: str) -> bool:
     """Whether a question asks for a statement figure, a change of one or a ratio of two."""
-    return asked_line(question) is not None or any(
-        pattern.search(question) for pattern, *_rest in _RATIOS.values())
+    patterns = [p for p, *_rest in _RATIOS.values()] + [p for p, *_ in _DIFFERENCES.values()]
+    return asked_line(question) is not None or any(p.search(question) for p in patterns)
 
 
 def asked_line(question: str) -> str | None:
@@ -181,14 +182,20 @@ class Derived:
 
     name: str
     value: float
-    unit: str  # "percent" or "times"
+    unit: str | None  # "percent", "times", or an amount's unit ("millions")
     computation: str
     figures: tuple[Figure, ...]
 
     def sentence(self) -> str:
         """The answer as one sentence: the value, how it was computed, and from which rows."""
-        shown = f"{self.value:+.1f}%" if self.name == "change" else (
-            f"{self.value:.1f}%" if self.unit == "percent" else f"{self.value:.2f}")
+        if self.name == "change":
+            shown = f"{self.value:+.1f}%"
+        elif self.unit == "percent":
+            shown = f"{self.value:.1f}%"
+        elif self.unit == "times":
+            shown = f"{self.value:.2f}"
+        else:  # an amount in the statements' unit
+            shown = f"{self.value:,.0f}" + (f" (in {self.unit.lower()})" if self.unit else "")
         sources = "; ".join(f"{f.label}, {f.period} (page {f.page})" for f in self.figures)
         return f"{shown} = {self.computation}: {sources}"
 
@@ -210,10 +217,19 @@ RATIOS: dict[str, tuple[str, str, str, str]] = {
 }
 _RATIOS = {name: (re.compile(q, re.IGNORECASE), a, b, unit)
            for name, (q, a, b, unit) in RATIOS.items()}
+# difference -> (question words, the line, the line taken from it)
+DIFFERENCES: dict[str, tuple[str, str, str]] = {
+    "free_cash_flow": (r"free cash flow|กระแสเงินสดอิสระ", "operating_cash_flow",
+                       "capital_expenditure"),
+}
+_DIFFERENCES = {name: (re.compile(q, re.IGNORECASE), a, b)
+                for name, (q, a, b) in DIFFERENCES.items()}
 _CHANGE = re.compile(r"\b(?:grow|growth|grew|change|changed|increase|decrease|decline|rise|rose|"
                      r"fell|fall|versus|vs\.?|compared (?:with|to))\b|เพิ่มขึ้น|ลดลง|เปลี่ยนแปลง",
                      re.IGNORECASE)
 _WORD = re.compile(r"[a-z]{2,}")
+# one printed cell of a row: "233,715", "(11,247)", "(1,391 )", "—"
+_CELL_TOKEN = re.compile(r"\(?\s?[-−]?\d[\d,]*(?:\.\d+)?\s?\)?%?|(?<!\w)[—–-](?!\w)")
 # a change needs its two operands from the same row and kind of period
 Answer = Figure | Derived | Uncovered
 
@@ -233,6 +249,14 @@ def find_figure(question: str, pages: Pages) -> Answer | None:
             value = upper.value / lower.value * (100 if unit == "percent" else 1)
             return Derived(name, value, unit, f"{upper.printed} / {lower.printed}",
                            (upper, lower))
+    for name, (pattern, whole, part) in _DIFFERENCES.items():
+        if pattern.search(question):
+            upper, covered = _cell(statements, question, whole, year, months, point)
+            lower, _ = _cell(statements, question, part, year, months, point)
+            if upper is None or lower is None:
+                return Uncovered(name, covered) if covered else None
+            return Derived(name, upper.value - lower.value, upper.unit,
+                           f"{upper.printed} - {lower.printed}", (upper, lower))
     line = asked_line(question)
     if line is None:
         return None
@@ -317,10 +341,22 @@ def _figure(line: str, statement: dict[str, Any], item: dict[str, Any], index: i
     printed = item["printed"][index]
     if line in OUTFLOWS and value < 0:
         value, printed = -value, printed.strip("()-−")
+    row = dict(item["citations"][0])
     return Figure(line=line, label=item["label"], value=value, printed=printed,
                   unit=statement["unit"], period=describe(column),
-                  statement=statement["title"], page=item["page"],
-                  citation=dict(item["citations"][0]))
+                  statement=statement["title"], page=item["page"], citation=row,
+                  cell=cell_span(row, len(item["printed"]), index))
+
+
+def cell_span(row: dict[str, Any], cells: int, index: int) -> dict[str, Any] | None:
+    """The span of a row's ``index``-th of its last ``cells`` printed figures (or dashes)."""
+    found = list(_CELL_TOKEN.finditer(row["text"]))[-cells:]
+    if len(found) != cells:
+        return None
+    match = found[index]
+    start = row["start"] + match.start()
+    return {"page": row["page"], "start": start, "end": start + len(match.group()),
+            "text": match.group()}
 
 
 def describe(column: Column) -> str:
