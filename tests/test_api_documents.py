@@ -273,3 +273,14 @@ def test_a_finished_document_is_already_in_the_question_index(client, auth, leas
         kinds = set(session.scalars(select(SearchEntry.kind)
                                     .where(SearchEntry.document_id == doc["id"])))
     assert "chunk" in kinds and len(kinds) > 1  # passages and the structure the agents found
+
+
+def test_out_of_range_page_numbers_and_offsets_are_refused_not_errors(client, auth, contract):
+    [doc] = upload(client, auth, ("a.pdf", contract)).json()["documents"]
+    pages = f"/v1/documents/{doc['id']}/pages"
+    for number in (2**31, 2**63, 0, -1):
+        response = client.get(f"{pages}/{number}", headers=auth)
+        assert response.status_code == 422 and error_of(response)["code"] == "validation_error"
+    assert client.get(f"{pages}/{2**31 - 1}", headers=auth).status_code == 404
+    listing = client.get("/v1/documents", headers=auth, params={"offset": 2**63})
+    assert listing.status_code == 422 and error_of(listing)["code"] == "validation_error"

@@ -16,7 +16,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from app.api.deps import SessionDep
+from app.api.deps import PageNumber, SessionDep
 from app.core.errors import AuthenticationFailed, LexLedgerError, NotFound
 from app.exports import MEDIA_TYPES, export_batch
 from app.models import DocumentStatus
@@ -193,7 +193,7 @@ def document_status(request: Request, session: SessionDep, document_id: uuid.UUI
 
 
 @router.get("/documents/{document_id}/pages/{number}")
-def page_view(request: Request, session: SessionDep, document_id: uuid.UUID, number: int,
+def page_view(request: Request, session: SessionDep, document_id: uuid.UUID, number: PageNumber,
               start: int | None = None, end: int | None = None) -> Response:
     caller = _caller(request, session)
     if caller is None:

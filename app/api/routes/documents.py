@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
-from app.api.deps import CallerDep, SessionDep
+from app.api.deps import CallerDep, Offset, PageNumber, SessionDep
 from app.api.schemas import (
     DocumentDetail,
     DocumentOut,
@@ -42,7 +42,7 @@ def upload(session: SessionDep, caller: CallerDep,
 @router.get("", response_model=DocumentPage)
 def list_documents(session: SessionDep, caller: CallerDep,
                    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                   offset: Annotated[int, Query(ge=0)] = 0,
+                   offset: Offset = 0,
                    status: DocumentStatus | None = None, doc_type: str | None = None,
                    filename: str | None = None,
                    batch_id: uuid.UUID | None = None) -> DocumentPage:
@@ -70,7 +70,7 @@ def get_result(session: SessionDep, caller: CallerDep, document_id: uuid.UUID) -
 
 @router.get("/{document_id}/pages/{number}", response_model=PageOut)
 def get_page(session: SessionDep, caller: CallerDep, document_id: uuid.UUID,
-             number: int) -> PageOut:
+             number: PageNumber) -> PageOut:
     return PageOut.model_validate(service.get_page(session, caller, document_id, number))
 
 
