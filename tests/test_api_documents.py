@@ -5,6 +5,7 @@ an upload is fully processed when the response arrives."""
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,9 @@ def test_upload_processes_document_and_serves_stages_pages_and_result(client, au
     assert [s["name"] for s in detail["job"]["stages"]] == ["ingest", "analysis", "verify"]
     assert all(s["status"] == "done" and s["attempts"] == 1 for s in stages.values())
     assert stages["ingest"]["progress_done"] == detail["page_count"]
+    for stage in stages.values():
+        assert stage["started_at"] < stage["finished_at"], stage
+    assert stages["ingest"]["finished_at"] <= stages["analysis"]["started_at"]
 
     page = client.get(f"/v1/documents/{doc['id']}/pages/1", headers=auth).json()
     assert page["number"] == 1 and "agreement" in page["text"].lower()
@@ -284,3 +288,23 @@ def test_out_of_range_page_numbers_and_offsets_are_refused_not_errors(client, au
     assert client.get(f"{pages}/{2**31 - 1}", headers=auth).status_code == 404
     listing = client.get("/v1/documents", headers=auth, params={"offset": 2**63})
     assert listing.status_code == 422 and error_of(listing)["code"] == "validation_error"
+
+
+def test_the_ingest_stage_times_include_parsing(client, auth, contract, monkeypatch):
+    from datetime import datetime
+
+    from agents.pipeline import ingest_stage
+
+    opened = ingest_stage._open
+
+    def slow_open(path):  # a parse that takes a while before the first pages are stored
+        time.sleep(0.5)
+        return opened(path)
+
+    monkeypatch.setattr(ingest_stage, "_open", slow_open)
+    [doc] = upload(client, auth, ("slow.pdf", contract)).json()["documents"]
+    detail = client.get(f"/v1/documents/{doc['id']}", headers=auth).json()
+    ingest = detail["job"]["stages"][0]
+    took = (datetime.fromisoformat(ingest["finished_at"])
+            - datetime.fromisoformat(ingest["started_at"])).total_seconds()
+    assert took >= 0.5, ingest

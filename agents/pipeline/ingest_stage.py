@@ -14,6 +14,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from app.core.bulk import bulk_insert, relax_durability
 from app.core.errors import DocumentRejected
 from app.core.settings import get_settings
 from app.models import Chunk, Job, Page, StageName, StageStatus
+from app.models.base import utcnow
 from app.services.documents import blob_store
 from app.services.jobs import (
     advance_stage,
@@ -55,6 +57,7 @@ def run_ingest(session: Session, job_id: str) -> bool:
             return True
         document_id = job.document_id
         path = blob_store().path_for(job.document.tenant_id, job.document.sha256)
+    began = utcnow()  # the stage's start: parsing comes before its first transaction
     try:
         with ExitStack() as open_files:
             reading = open_files.enter_context(_open(path))
@@ -66,7 +69,7 @@ def run_ingest(session: Session, job_id: str) -> bool:
                     return False
                 if is_stage_done(job, StageName.INGEST):
                     return True
-                _start(session, job)
+                _start(session, job, began)
                 ordinal = _store_batch(session, job, pages, 0, reading.info, last=last)
             while not last:
                 pages, last = next(batches)
@@ -87,9 +90,10 @@ def run_ingest(session: Session, job_id: str) -> bool:
     return True
 
 
-def _start(session: Session, job: Job) -> None:
+def _start(session: Session, job: Job, began: datetime) -> None:
     document = job.document
-    start_stage(session=session, job=job, document=document, name=StageName.INGEST)
+    start_stage(session=session, job=job, document=document, name=StageName.INGEST,
+                started_at=began)
     if document.page_count is not None:
         # an earlier attempt or job stored pages (the first batch sets the page count): start
         # from a clean slate

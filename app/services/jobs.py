@@ -5,6 +5,7 @@ Helpers take ``session`` keyword-only and never commit: the calling task owns th
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
@@ -57,13 +58,15 @@ def stage_of(job: Job, name: StageName) -> JobStage:
 
 
 def start_stage(*, session: Session, job: Job, document: Document, name: StageName,
-                total: int | None = None) -> JobStage:
+                total: int | None = None, started_at: datetime | None = None) -> JobStage:
+    """Marks the stage running; ``started_at`` when its work began before this transaction
+    (the ingest stage records its start with the first stored pages, after parsing them)."""
     stage = stage_of(job, name)
     if is_cancelled(job):  # a cancelled job never moves again
         return stage
     stage.status = StageStatus.RUNNING
     stage.attempts += 1
-    stage.started_at = utcnow()
+    stage.started_at = started_at or utcnow()
     stage.error = None
     stage.progress_done = 0
     stage.progress_total = total
