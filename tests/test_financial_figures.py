@@ -160,3 +160,40 @@ def test_free_cash_flow_is_operating_cash_flow_less_capital_expenditure(typeset)
     assert free.sentence().startswith("70,019 (in millions) = 81,266 - 11,247: Cash generated "
                                       "by operating activities, fiscal year 2015 (page 1); "
                                       "Payments for acquisition of property")
+
+
+INCOME = """CONSOLIDATED STATEMENTS OF INCOME
+(in millions)
+Year ended December 31,
+2015 2014
+Operating Revenues 16,833 17,090
+Interest expense (773) (734)
+Income Before Income Taxes 861 1,795
+Income tax (benefit) provision (27) 345
+Net Income 888 1,450"""
+
+
+@pytest.mark.parametrize(("question", "value"), [
+    ("What was interest expense in 2015?", 773.0),  # printed as a deduction, answered by size
+    ("What was the income tax provision in 2014?", 345.0),
+    ("What was the income tax provision in 2015?", -27.0),  # the label says "(benefit)"
+    ("What was income before income taxes in 2015?", 861.0),
+])
+def test_rows_analysts_ask_for_by_their_usual_names(question: str, value: float):
+    figure = find_figure(question, [(69, INCOME)])
+    assert isinstance(figure, Figure) and figure.value == value
+
+
+def test_net_ppe_dividends_paid_and_return_on_equity(typeset):
+    dividends = find_figure("How much did the company pay in dividends in fiscal 2015?",
+                            typeset)
+    assert isinstance(dividends, Figure) and (dividends.value, dividends.printed) == (
+        11561.0, "11,561")
+    pages = [(9, BALANCE.replace("Total assets", "Property, plant and equipment, net 40,000 "
+                                                 "38,000\nTotal assets")
+              + "\nTotal stockholders' equity 110,000 95,000")]
+    ppe = find_figure("What was net PP&E at December 31, 2022?", pages)
+    assert isinstance(ppe, Figure) and ppe.value == 40000.0
+    roe = find_figure("What was the return on equity for the six months ended June 30, 2022?",
+                      [(5, QUARTERLY), *pages])
+    assert isinstance(roe, Derived) and roe.computation == "675 / 110,000"

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select, tuple_
 
-from agents.financial.figures import Derived, Uncovered, find_figure, names_figure
+from agents.financial.figures import Derived, Figure, Uncovered, find_figure, names_figure
 from agents.financial.segments import find_segment_figure
 from agents.ingest.model import GARBLED, NEEDS_OCR
 from agents.retrieval import ensure_indexed, retrieve
@@ -69,7 +69,8 @@ def statement_figure(question: str, hits: list[dict[str, Any]], *, tenant_id: st
                      document_ids: list[str], segment: bool = False) -> StatementAnswer:
     """Reads a figure question's answer from the statements of the documents the evidence
     comes from, or of the documents in scope when there is no evidence (their pages in
-    order); a question about a part of the totals (``segment``) from their segment tables."""
+    order): a segment or region it names from their segment tables, the rest from the
+    statements, unless the question is about a part of the totals (``segment``) only."""
     outcome = StatementAnswer()
     if not segment and not names_figure(question):
         return outcome
@@ -86,7 +87,10 @@ def statement_figure(question: str, hits: list[dict[str, Any]], *, tenant_id: st
                 select(Page.number, Page.text, Page.flags)
                 .where(Page.document_id == uuid.UUID(document_id)).order_by(Page.number)).all()
         pages = [(number, text) for number, text, _flags in rows]
-        found = find_segment_figure(question, pages) if segment else find_figure(question, pages)
+        # a segment or region the question names comes before the consolidated total
+        found: Figure | Derived | Uncovered | None = find_segment_figure(question, pages)
+        if found is None and not segment:
+            found = find_figure(question, pages)
         if isinstance(found, Uncovered):
             outcome.covered += [p for p in found.periods if p not in outcome.covered]
         elif found is not None:
