@@ -146,6 +146,13 @@ class Column:
     year: int
     months: int | None
 
+    def fits(self, year: int | None, months: int | None, point: bool) -> bool:
+        """Whether this column is the period asked: the year, the length (a column of no
+        stated length fits any), and a balance at a date when one is asked for."""
+        return (year is None or self.year == year) and (
+            months is None or self.months in (months, None)) and (
+            not point or self.months is None)
+
 
 @dataclass(frozen=True)
 class Figure:
@@ -353,10 +360,9 @@ def _cell(statements: list[dict[str, Any]], question: str, line: str, year: int 
             if periods is None:
                 continue
             for index, column in enumerate(periods):
-                wanted = (year is None or column.year == year) and (
-                    months is None or column.months in (months, None)) and (
-                    not point or column.months is None or statement["kind"] == "balance_sheet")
-                if wanted and item["values"][index] is not None:
+                # every column of a balance sheet is a balance at a date
+                at_date = point and statement["kind"] != "balance_sheet"
+                if column.fits(year, months, at_date) and item["values"][index] is not None:
                     return _figure(line, statement, item, index, column), []
                 covered.append(describe(column))
     return None, list(dict.fromkeys(covered))

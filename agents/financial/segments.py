@@ -76,11 +76,8 @@ def find_segment_figure(question: str, pages: Pages) -> Figure | None:
             score += len(row)
             for index in indexes:
                 column = periods[index]
-                wanted = (year is None or column.year == year) and (
-                    months is None or column.months in (months, None)) and not (
-                    point and column.months is not None)
                 value = values[index]
-                if not wanted or value is None:
+                if not column.fits(year, months, point) or value is None:
                     continue
                 if best is None or score > best[0]:
                     start = line_start + line.index(stripped)
