@@ -302,21 +302,20 @@ def find_figure(question: str, pages: Pages) -> Answer | None:
     year, months, point = asked_period(question)
     for name, (pattern, top, bottom, unit) in _RATIOS.items():
         if pattern.search(question):
-            upper, covered = _cell(statements, question, top, year, months, point)
-            lower, _ = _cell(statements, question, bottom, year, months, point)
-            if upper is None or lower is None or not lower.value:
-                return Uncovered(name, covered) if covered else None
+            cells = _cells_of(statements, question, (top, bottom), year, months, point)
+            if isinstance(cells, Uncovered | None) or not cells[1].value:
+                return Uncovered(name, cells.periods) if isinstance(cells, Uncovered) else None
+            upper, lower = cells
             value = upper.value / lower.value * (100 if unit == "percent" else 1)
-            return Derived(name, value, unit, f"{upper.printed} / {lower.printed}",
-                           (upper, lower))
+            return Derived(name, value, unit, f"{upper.printed} / {lower.printed}", cells)
     for name, (pattern, whole, part) in _DIFFERENCES.items():
         if pattern.search(question):
-            upper, covered = _cell(statements, question, whole, year, months, point)
-            lower, _ = _cell(statements, question, part, year, months, point)
-            if upper is None or lower is None:
-                return Uncovered(name, covered) if covered else None
+            cells = _cells_of(statements, question, (whole, part), year, months, point)
+            if isinstance(cells, Uncovered | None):
+                return Uncovered(name, cells.periods) if isinstance(cells, Uncovered) else None
+            upper, lower = cells
             return Derived(name, upper.value - lower.value, upper.unit,
-                           f"{upper.printed} - {lower.printed}", (upper, lower))
+                           f"{upper.printed} - {lower.printed}", cells)
     line = asked_line(question)
     if line is None:
         return None
@@ -335,6 +334,18 @@ def find_figure(question: str, pages: Pages) -> Answer | None:
     if figure is not None:
         return figure
     return Uncovered(line, covered) if covered else None
+
+
+def _cells_of(statements: list[dict[str, Any]], question: str, lines: tuple[str, str],
+              year: int | None, months: int | None, point: bool
+              ) -> tuple[Figure, Figure] | Uncovered | None:
+    """The cells of two lines for one period (a ratio's or a difference's operands); the
+    periods the first line covers when either is missing there."""
+    first, covered = _cell(statements, question, lines[0], year, months, point)
+    second, _ = _cell(statements, question, lines[1], year, months, point)
+    if first is None or second is None:
+        return Uncovered(lines[0], covered) if covered else None
+    return first, second
 
 
 def _with_headers(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:

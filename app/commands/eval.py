@@ -233,11 +233,14 @@ def _figure_score(answers: list[dict[str, Any]]) -> dict[str, Any]:
     filing's rounding: 0.5 %), sign aside: an outflow may be printed in parentheses."""
     asked = [a for a in answers if a.get("kind") == "statement_figure"
              and a.get("value") is not None]
-    right = [a["id"] for a in asked if _first_figure(a.get("answer") or "") is not None
-             and abs(abs(_first_figure(a["answer"]) or 0.0) - abs(float(a["value"])))
-             <= FIGURE_TOLERANCE * abs(float(a["value"]))]
+    right = [a["id"] for a in asked if _close(_first_figure(a.get("answer") or ""),
+                                              float(a["value"]))]
     return {"questions": len(asked), "correct": len(right), "rate": _ratio(len(right), len(asked)),
             "wrong": [a["id"] for a in asked if a["id"] not in right]}
+
+
+def _close(got: float | None, want: float) -> bool:
+    return got is not None and abs(abs(got) - abs(want)) <= FIGURE_TOLERANCE * abs(want)
 
 
 def _first_figure(answer: str) -> float | None:
