@@ -4,6 +4,7 @@ FROM python:3.11-slim
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends fonts-thai-tlwg-ttf fontconfig \
+    tesseract-ocr-eng tesseract-ocr-tha \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /srv/lexledger

@@ -5,15 +5,20 @@ set -euo pipefail
 venv=${1:-.venv}
 
 # Debian packages: Thai fonts for the Thai sample documents, Chromium for the browser tests
-# (Playwright drives this one; it never downloads a browser of its own)
+# (Playwright drives this one; it never downloads a browser of its own), Tesseract's English and
+# Thai models for OCR of scanned pages (the engine itself comes with the tesserocr wheel)
 missing=()
 fc-list 2>/dev/null | grep -qi garuda || missing+=(fonts-thai-tlwg-ttf fontconfig)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+for lang in eng tha; do
+  ls /usr/share/tesseract-ocr/*/tessdata/$lang.traineddata >/dev/null 2>&1 \
+    || missing+=(tesseract-ocr "tesseract-ocr-$lang")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "warning: missing Debian packages ${missing[*]}: Thai samples or browser tests will not run" >&2
+    echo "warning: missing Debian packages ${missing[*]}: Thai samples, browser tests or OCR will not run" >&2
   fi
 fi
 

@@ -323,3 +323,88 @@ def write_column_table(path: Path, heading: list[str], rows: list[tuple[str, lis
                stream(b"\n".join(ops))]
     path.write_bytes(serialize(objects))
     return path
+
+
+def write_scan_of(source: Path, path: Path, *, dpi: int = 200) -> Path:
+    """An image-only copy of ``source``: each page rendered by PDFium (greyscale, as a scanner
+    would give it), the images bound into a PDF with no text layer."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(str(source))
+    try:
+        images = [document[i].render(scale=dpi / 72, grayscale=True).to_pil()
+                  for i in range(len(document))]
+    finally:
+        document.close()
+    images[0].save(path, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
+    return path
+
+
+def typeset_page_image(lines: list[str], *, dpi: int = 200, size_pt: float = 12.0,
+                       font: Path | None = None) -> Image.Image:
+    """An A4 page image of ``lines`` set with a shaping engine (Pillow's raqm), as a printed and
+    scanned Thai page looks: fpdf2 writes Thai without shaping, so its tone marks float where
+    no printer would put them, and a render of its pages is not what a scanner sees."""
+    from PIL import ImageFont
+
+    width, height = round(8.27 * dpi), round(11.69 * dpi)
+    image = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(image)
+    face = ImageFont.truetype(str(font or thai_font_path()), size=round(size_pt * dpi / 72),
+                              layout_engine=ImageFont.Layout.RAQM)
+    y = round(0.8 * dpi)
+    for line in lines:
+        draw.text((round(0.8 * dpi), y), line, font=face, fill=0)
+        y += round(size_pt * dpi / 72 * 1.6)
+    return image
+
+
+def write_typeset_scan(path: Path, pages: list[list[str]], *, dpi: int = 200,
+                       size_pt: float = 12.0) -> Path:
+    """An image-only PDF of ``pages`` (each a list of lines) typeset by ``typeset_page_image``."""
+    images = [typeset_page_image(lines, dpi=dpi, size_pt=size_pt) for lines in pages]
+    images[0].save(path, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
+    return path
+
+
+def write_image_pages(path: Path, images: list[Image.Image], *, dpi: int = 200) -> Path:
+    """An image-only PDF of the given page images."""
+    images[0].save(path, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
+    return path
+
+
+def write_oversized_image_page(path: Path, *, width: int = 100_000, height: int = 100_000) -> Path:
+    """A one-page PDF whose only image declares ``width`` x ``height`` pixels (its data is a few
+    bytes): decoding it would need width x height bytes."""
+    content = b"q 612 0 0 792 0 0 cm /Im0 Do Q"
+    image = b"/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray " \
+            b"/BitsPerComponent 8 /Filter /FlateDecode" % (width, height)
+    path.write_bytes(serialize([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /XObject << /Im0 5 0 R >> >> >>",
+        stream(content),
+        stream(zlib.compress(b"\xff" * 64), image),
+    ]))
+    return path
+
+
+def write_scanned_register(path: Path, pages: int, *, dpi: int = 150) -> Path:
+    """A long image-only PDF: page N is a scan of one printed line that names N, so every page
+    reads differently. Each page's image is compressed on its own; none is kept in memory."""
+    from PIL import ImageFont
+
+    pdf = FPDF(format="A4")
+    face = ImageFont.truetype(str(thai_font_path()), size=round(12 * dpi / 72))
+    for number in range(1, pages + 1):
+        image = Image.new("L", (round(8.27 * dpi), round(11.69 * dpi)), 255)
+        ImageDraw.Draw(image).text((round(0.8 * dpi), round(0.8 * dpi)),
+                                   f"Register page {number}: received THB {number * 125:,}",
+                                   font=face, fill=0)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        pdf.add_page()
+        pdf.image(buffer, x=0, y=0, w=pdf.w, h=pdf.h)
+    pdf.output(str(path))
+    return path

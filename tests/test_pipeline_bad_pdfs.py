@@ -71,7 +71,8 @@ def test_too_many_pages_fails_with_the_limit_named(client, auth, good, tmp_path,
      None),
     ("lost tail", lambda d: pdf_factory.write_truncated(d / "tail.pdf", drop_bytes=10), None),
     ("corrupt xref", lambda d: pdf_factory.write_corrupt_xref(d / "xref.pdf"), None),
-    ("scanned", lambda d: pdf_factory.write_scanned_page(d / "scan.pdf"), "needs_ocr"),
+    # a scan of bars, not print: OCR runs and finds no text
+    ("scanned", lambda d: pdf_factory.write_scanned_page(d / "scan.pdf"), "ocr_no_text"),
 ], ids=["empty password", "lost tail", "corrupt xref", "scanned"])
 def test_recoverable_pdfs_finish_with_their_flags(client, auth, good, tmp_path, label, make,
                                                   flag):
@@ -112,7 +113,7 @@ def test_a_contract_with_scanned_pages_finishes_and_names_them(client, auth, goo
     doc, _ = upload_pair(client, auth, path, good)
     assert (doc["status"], doc["doc_type"]) == ("done", "contract"), doc["failure_reason"]
     result = client.get(f"/v1/documents/{doc['id']}/result", headers=auth).json()["result"]
-    assert result["quality"]["needs_ocr"] == [2, 4]
+    assert result["quality"]["ocr_no_text"] == [2, 4]  # scans of bars: no print to read
     fields = result["legal"]["fields"]
     assert fields["governing_law"]["value"] == "Texas"
     assert fields["governing_law"]["citations"][0]["page"] == 1

@@ -243,8 +243,9 @@ def test_a_statement_figure_is_answered_from_its_cell_with_period_and_page(clien
                                  "cover: fiscal year 2015; fiscal year 2014.")
 
 
-def test_a_figure_on_pages_that_need_ocr_is_not_answered_from_another_page(client, auth,
-                                                                         tmp_path) -> None:
+def test_a_figure_on_pages_that_cannot_be_read_is_not_answered_from_another_page(
+        client, auth, tmp_path) -> None:
+    # the scan is of bars, not print: OCR finds no text on it
     from tests import pdf_factory
 
     scan = upload(client, auth, pdf_factory.write_scanned_page(tmp_path / "scanned-report.pdf"))
@@ -252,4 +253,4 @@ def test_a_figure_on_pages_that_need_ocr_is_not_answered_from_another_page(clien
                document_ids=[scan])
     assert body["found"] is False and body["citations"] == []
     assert body["answer"] == ("I could not find this in your documents. These pages could not "
-                              "be read and need OCR: scanned-report.pdf pages 1.")
+                              "be read: scanned-report.pdf pages 1.")

@@ -71,3 +71,16 @@ def test_visibility_timeout_must_exceed_the_task_time_limit(clean_env):
     clean_env.setenv("LEXLEDGER_CELERY__TIME_LIMIT_S", "200")
     with pytest.raises(ValidationError, match="visibility_timeout_s"):
         Settings()
+
+
+def test_ocr_settings_from_the_environment(clean_env):
+    assert (Settings().ocr.mode, Settings().ocr.tessdata_dir) == ("auto", None)
+    clean_env.setenv("LEXLEDGER_OCR__TESSDATA_DIR", "")  # as .env.example leaves it
+    assert Settings().ocr.tessdata_dir is None
+    clean_env.setenv("LEXLEDGER_OCR__MODE", "always")
+    with pytest.raises(ValidationError, match="auto', 'off' or 'force'"):
+        Settings()
+    clean_env.setenv("LEXLEDGER_OCR__MODE", "force")
+    clean_env.setenv("LEXLEDGER_OCR__DPI", "50")
+    with pytest.raises(ValidationError, match="greater than or equal to 100"):
+        Settings()

@@ -14,10 +14,17 @@ NEEDS_OCR = "needs_ocr"
 GARBLED = "garbled"
 THAI_MANGLED = "thai_mangled"
 SECOND_EXTRACTOR = "second_extractor"
-PAGE_FLAGS = (NEEDS_OCR, GARBLED, THAI_MANGLED, SECOND_EXTRACTOR)
+# what OCR made of a page (agents.ingest.ocr)
+OCR_LOW_CONFIDENCE = "ocr_low_confidence"  # mean word confidence below the setting
+OCR_NO_TEXT = "ocr_no_text"  # OCR ran and found no print: a blank page, a photo of nothing
+OCR_TIMED_OUT = "ocr_timed_out"  # the page ran out of its OCR time (it still needs OCR)
+OCR_REFUSED = "ocr_refused"  # too many pixels to render safely (it still needs OCR)
+PAGE_FLAGS = (NEEDS_OCR, GARBLED, THAI_MANGLED, SECOND_EXTRACTOR, OCR_LOW_CONFIDENCE, OCR_NO_TEXT,
+              OCR_TIMED_OUT, OCR_REFUSED)
 
 EXTRACTOR_PDFIUM = "pdfium"
 EXTRACTOR_PYPDF = "pypdf"
+EXTRACTOR_OCR = "ocr"
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,46 @@ class PageText:
     text: str
     flags: tuple[str, ...]
     extractor: str
+    ocr: OcrReading | None = None  # set when OCR read the page (its text is ``text`` then)
+
+
+@dataclass(frozen=True)
+class OcrWord:
+    """One recognised word: ``text[start:end]`` of the page, its box in points from the top-left
+    corner of the page as displayed (x0, y0, x1, y1), and Tesseract's confidence (0-100)."""
+
+    start: int
+    end: int
+    box: tuple[float, float, float, float]
+    confidence: float
+
+
+@dataclass(frozen=True)
+class OcrReading:
+    """A page as OCR read it. ``text`` is empty when nothing was read; ``note`` says why not
+    (the page was refused, or ran out of time)."""
+
+    text: str
+    confidence: float | None  # mean word confidence, weighted by word length
+    words: tuple[OcrWord, ...] = ()
+    languages: str = ""
+    dpi: int = 0
+    seconds: float = 0.0
+    timed_out: bool = False
+    refused: bool = False
+    note: str | None = None
+
+    def as_record(self) -> dict[str, object]:
+        """The JSON form stored with the page."""
+        return {
+            "confidence": self.confidence,
+            "languages": self.languages,
+            "dpi": self.dpi,
+            "seconds": round(self.seconds, 3),
+            "note": self.note,
+            "words": [[w.start, w.end, *(round(v, 2) for v in w.box), round(w.confidence, 1)]
+                      for w in self.words],
+        }
 
 
 @dataclass(frozen=True)

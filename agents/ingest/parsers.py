@@ -26,15 +26,20 @@ from agents.ingest.model import (
     THAI_MANGLED,
     PageText,
 )
+from agents.ingest.ocr import DocumentOcr, OcrOptions
+from agents.ingest.sandbox import Allowance
 from app.core.errors import CorruptDocument, PasswordRequired, ResourceLimitExceeded, TooManyPages
 
 PASSWORD_MESSAGE = "encrypted: password required (upload a copy without a password)"
 
 
-def extract_page_texts(path: Path, *, max_pages: int, first_page: int = 1) -> Iterator[PageText]:
+def extract_page_texts(path: Path, *, max_pages: int, first_page: int = 1,
+                       ocr: OcrOptions | None = None) -> Iterator[PageText | Allowance]:
     """Yield every page from ``first_page`` on, gated, one page in memory at a time.
 
     PDFium reads the pages; when it cannot open the file at all pypdf reads every page instead.
+    With ``ocr``, a page without a usable text layer is read by OCR (agents.ingest.ocr), each
+    such page announced by an ``Allowance`` of its OCR time first.
     """
     fallback = _PypdfPages(path)
     try:
@@ -46,8 +51,13 @@ def extract_page_texts(path: Path, *, max_pages: int, first_page: int = 1) -> It
         page_count = len(document)
         if page_count > max_pages:
             raise TooManyPages(f"too many pages: {page_count} > limit {max_pages}")
+        reader = DocumentOcr(ocr) if ocr is not None else None
         for index in range(max(first_page, 1) - 1, page_count):
-            yield _extract_page(document, fallback, index)
+            page = _extract_page(document, fallback, index)
+            if reader is not None and reader.wants(page):
+                yield Allowance(reader.options.page_timeout_s)
+                page = reader.read(document, page)
+            yield page
     finally:
         document.close()
 

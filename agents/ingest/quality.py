@@ -135,6 +135,11 @@ def gate(raw: str, *, has_images: bool) -> tuple[str, tuple[str, ...], PageQuali
     return text, tuple(flags), quality
 
 
+def has_thai(text: str) -> bool:
+    """Whether ``text`` holds any Thai character."""
+    return _THAI.search(text) is not None
+
+
 def better_reading(first: PageQuality, second: PageQuality) -> bool:
     """True when ``second`` is a better reading of a page than ``first``.
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from agents.ingest import parsers, structure
 from agents.ingest.model import PageText, PdfInfo
+from agents.ingest.ocr import OcrOptions
 from agents.ingest.resident import parse_in_resident
 from agents.ingest.sandbox import ChildStats
 from app.core.errors import CorruptDocument
@@ -42,37 +43,40 @@ def inspect_pdf(path: Path, *, limits: LimitSettings) -> PdfInfo:
 
 
 def extract_pages(
-    path: Path, *, limits: LimitSettings, first_page: int = 1
+    path: Path, *, limits: LimitSettings, first_page: int = 1, ocr: OcrOptions | None = None
 ) -> Iterator[PageText]:
     """Yield each page's gated text from ``first_page`` (1-based) on, one page at a time.
 
     Parsing runs in a child process; only the page being yielded is held here, so memory stays
     flat however long the document is. Stopping early ends the child.
     """
-    yield from PageExtraction(path, limits=limits, first_page=first_page)
+    yield from PageExtraction(path, limits=limits, first_page=first_page, ocr=ocr)
 
 
 class PageExtraction:
     """An iterable over a PDF's pages that also records the parsing child's cost in ``stats``."""
 
-    def __init__(self, path: Path, *, limits: LimitSettings, first_page: int = 1) -> None:
+    def __init__(self, path: Path, *, limits: LimitSettings, first_page: int = 1,
+                 ocr: OcrOptions | None = None) -> None:
         self.path = path
         self.limits = limits
         self.first_page = first_page
+        self.ocr = ocr
         self.stats = ChildStats()
 
     def __iter__(self) -> Iterator[PageText]:
         _require_file(self.path)
         yield from parse_in_resident(
             _pages_work,
-            (self.path, self.limits.max_pages, self.first_page),
+            (self.path, self.limits.max_pages, self.first_page, self.ocr),
             memory_bytes=self.limits.parse_memory_bytes,
             timeout_s=self.limits.parse_timeout_s,
             stats=self.stats,
         )
 
 
-def read_pdf(path: Path, *, limits: LimitSettings, first_page: int = 1) -> PdfReading:
+def read_pdf(path: Path, *, limits: LimitSettings, first_page: int = 1,
+             ocr: OcrOptions | None = None) -> PdfReading:
     """Open the PDF in one sandboxed child: ``.info`` is read now, iterating yields the pages.
 
     The structure's errors (``PasswordRequired``, ``TooManyPages``, ``CorruptDocument``,
@@ -84,18 +88,19 @@ def read_pdf(path: Path, *, limits: LimitSettings, first_page: int = 1) -> PdfRe
             for page in reading:
                 store(page)
     """
-    return PdfReading(path, limits=limits, first_page=first_page)
+    return PdfReading(path, limits=limits, first_page=first_page, ocr=ocr)
 
 
 class PdfReading:
     """A PDF being read by its child process: ``info`` first, then the pages in order."""
 
-    def __init__(self, path: Path, *, limits: LimitSettings, first_page: int = 1) -> None:
+    def __init__(self, path: Path, *, limits: LimitSettings, first_page: int = 1,
+                 ocr: OcrOptions | None = None) -> None:
         _require_file(path)
         self.stats = ChildStats()
         self._items = parse_in_resident(
             _document_work,
-            (path, limits.max_pages, first_page),
+            (path, limits.max_pages, first_page, ocr),
             memory_bytes=limits.parse_memory_bytes,
             timeout_s=limits.parse_timeout_s,
             stats=self.stats,
@@ -128,13 +133,16 @@ def _structure_work(path: Path, max_pages: int) -> Iterator[PdfInfo]:
     yield structure.read_structure(path, max_pages=max_pages)
 
 
-def _pages_work(path: Path, max_pages: int, first_page: int) -> Iterator[PageText]:
-    return parsers.extract_page_texts(path, max_pages=max_pages, first_page=first_page)
+def _pages_work(path: Path, max_pages: int, first_page: int,
+                ocr: OcrOptions | None) -> Iterator[Any]:
+    return parsers.extract_page_texts(path, max_pages=max_pages, first_page=first_page, ocr=ocr)
 
 
-def _document_work(path: Path, max_pages: int, first_page: int) -> Iterator[Any]:
+def _document_work(path: Path, max_pages: int, first_page: int,
+                   ocr: OcrOptions | None) -> Iterator[Any]:
     yield structure.read_structure(path, max_pages=max_pages)
-    yield from parsers.extract_page_texts(path, max_pages=max_pages, first_page=first_page)
+    yield from parsers.extract_page_texts(path, max_pages=max_pages, first_page=first_page,
+                                          ocr=ocr)
 
 
 def _require_file(path: Path) -> None:

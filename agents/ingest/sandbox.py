@@ -34,7 +34,7 @@ from typing import Any
 from app.core import errors
 
 _HEADER = struct.Struct("!I")
-ITEM, ERROR, DONE = "item", "error", "done"
+ITEM, ERROR, DONE, ALLOW = "item", "error", "done", "allow"
 _PR_SET_PDEATHSIG = 1
 _MIB = 1024 * 1024
 # A child that can write a short document's pages without blocking finishes it in one time slice;
@@ -42,6 +42,15 @@ _MIB = 1024 * 1024
 PIPE_BYTES = _MIB
 # the caller reads in slices of this much: a few pages at a time, never the whole pipe
 _READ_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """Yielded by a child's work before a step that may take long (OCR of a page): the step gets
+    ``seconds`` more of CPU time in the child and of waiting in the parent, so a document's time
+    limit grows with the slow pages it holds, each of which is bounded on its own."""
+
+    seconds: float
 
 
 @dataclass
@@ -88,6 +97,8 @@ def run_isolated(
             kind, payload = frame
             if kind == ITEM:
                 yield payload
+            elif kind == ALLOW:
+                reader.allow(payload)
             elif kind == ERROR:
                 class_name, message = payload
                 raise domain_error(class_name, message)
@@ -119,6 +130,11 @@ class FrameReader:
         self.timeout_s = timeout_s
         self.stats = stats
         self.buffer = bytearray()
+
+    def allow(self, seconds: float) -> None:
+        """Extend the time budget (the child announced a slow step, see ``Allowance``)."""
+        if self.timeout_s is not None:
+            self.timeout_s += seconds
 
     def next_frame(self) -> tuple[str, Any] | None:
         """The next frame, or None when the other side closed the pipe."""
@@ -169,7 +185,11 @@ def serve_one(work: Callable[[], Iterable[Any]], write_fd: int, memory_bytes: in
     enough to parse another document (a domain error), False after anything else."""
     try:
         for item in work():
-            send_frame(write_fd, ITEM, item)
+            if isinstance(item, Allowance):
+                extend_cpu(item.seconds)
+                send_frame(write_fd, ALLOW, item.seconds)
+            else:
+                send_frame(write_fd, ITEM, item)
         send_frame(write_fd, DONE, None)
         return True
     except errors.LexLedgerError as exc:
@@ -239,6 +259,17 @@ def limit_cpu(seconds: float) -> None:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     soft = math.ceil(usage.ru_utime + usage.ru_stime + seconds) + 1
     _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def extend_cpu(seconds: float) -> None:
+    """Let this process use ``seconds`` more CPU time than its limit allowed so far."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if soft == resource.RLIM_INFINITY:
+        return
+    soft += math.ceil(seconds)
     if hard != resource.RLIM_INFINITY:
         soft = min(soft, hard)
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))

@@ -18,6 +18,7 @@ from langchain_core.runnables import RunnableConfig
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agents.ingest import EXTRACTOR_OCR
 from agents.llm import AgentContext
 from agents.retrieval import index_document
 from agents.supervisor.checkpoint import open_checkpointer
@@ -50,7 +51,9 @@ def run_analysis(session: Session, job_id: str,
         page_rows = list(session.scalars(
             select(Page).where(Page.document_id == document.id).order_by(Page.number)))
         pages = [(p.number, p.text) for p in page_rows]
-        flags = {p.number: list(p.flags) for p in page_rows}
+        # the quality summary lists the pages OCR read beside the flags
+        flags = {p.number: list(p.flags) + ([EXTRACTOR_OCR] if p.extractor == EXTRACTOR_OCR else [])
+                 for p in page_rows}
         analysed = is_stage_done(job, StageName.ANALYSIS)
         if not analysed:
             start_stage(session=session, job=job, document=document, name=StageName.ANALYSIS)

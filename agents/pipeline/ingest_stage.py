@@ -11,6 +11,7 @@ flush; an earlier one lost in a database crash is redone by the redelivered task
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -23,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agents.ingest import PageText, PdfInfo, PdfReading, chunk_page, read_pdf
+from agents.ingest.ocr import options_from as ocr_options
 from app.core.bulk import bulk_insert, relax_durability
 from app.core.errors import DocumentRejected
 from app.core.settings import get_settings
@@ -44,6 +46,8 @@ log = logging.getLogger(__name__)
 
 # pages per transaction: small enough to show progress, large enough to keep commits cheap
 PAGE_BATCH = 64
+# ... or the pages parsed in this many seconds, whichever comes first
+BATCH_SECONDS = 2.0
 
 
 def run_ingest(session: Session, job_id: str) -> bool:
@@ -104,17 +108,21 @@ def _start(session: Session, job: Job, began: datetime) -> None:
 def _open(path: Path) -> PdfReading:
     if not path.exists():
         raise DocumentRejected("the stored file is missing; upload the document again")
-    # one sandboxed read: the structure first, then the pages as they are parsed
-    return read_pdf(path, limits=get_settings().limits)
+    # one sandboxed read: the structure first, then the pages as they are parsed (and OCR'd)
+    settings = get_settings()
+    return read_pdf(path, limits=settings.limits, ocr=ocr_options(settings.ocr))
 
 
 def _batches(reading: PdfReading) -> Iterator[tuple[list[PageText], bool]]:
-    """The pages in batches of up to ``PAGE_BATCH``, each with whether it is the last."""
+    """The pages in batches of up to ``PAGE_BATCH`` (fewer when pages come slowly, as OCR'd pages
+    do, so progress keeps moving), each with whether it is the last."""
     batch: list[PageText] = []
+    since = time.monotonic()
     for page in reading:
-        if len(batch) == PAGE_BATCH:  # a full batch with more pages to come
-            yield batch, False
+        if batch and (len(batch) == PAGE_BATCH or time.monotonic() - since > BATCH_SECONDS):
+            yield batch, False  # a full (or slow) batch with more pages to come
             batch = []
+            since = time.monotonic()
         batch.append(page)
     yield batch, True
 
@@ -173,7 +181,8 @@ def _insert_rows(session: Session, document_id: uuid.UUID, pages: list[PageText]
     chunk_rows: list[dict[str, Any]] = []
     for page in pages:
         page_rows.append({"document_id": document_id, "number": page.number, "text": page.text,
-                          "flags": list(page.flags), "extractor": page.extractor})
+                          "flags": list(page.flags), "extractor": page.extractor,
+                          "ocr": page.ocr.as_record() if page.ocr is not None else None})
         for chunk in chunk_page(page, size=limits.chunk_chars,
                                 overlap=limits.chunk_overlap_chars):
             chunk_rows.append({"document_id": document_id, "ordinal": ordinal,

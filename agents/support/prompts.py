@@ -46,12 +46,13 @@ COVERED = {
     "ja": " 財務諸表の対象期間：{periods}。",
 }
 
-# statements that may be on pages whose text cannot be read, after "not found"
+# statements that may be on pages whose text cannot be read (no text layer OCR could read, or
+# a garbled one), after "not found"
 UNREADABLE = {
-    "en": " These pages could not be read and need OCR: {pages}.",
-    "th": " หน้าเหล่านี้อ่านข้อความไม่ได้และต้องทำ OCR: {pages}",
-    "zh": " 以下页面无法读取，需要 OCR：{pages}。",
-    "ja": " 次のページは読み取れず、OCR が必要です：{pages}。",
+    "en": " These pages could not be read: {pages}.",
+    "th": " หน้าเหล่านี้อ่านข้อความไม่ได้: {pages}",
+    "zh": " 以下页面无法读取：{pages}。",
+    "ja": " 次のページは読み取れませんでした：{pages}。",
 }
 
 COLUMNS = {

@@ -13,7 +13,7 @@ from sqlalchemy import select, tuple_
 
 from agents.financial.figures import Derived, Figure, Uncovered, find_figure, names_figure
 from agents.financial.segments import find_segment_figure
-from agents.ingest.model import GARBLED, NEEDS_OCR
+from agents.ingest.model import GARBLED, NEEDS_OCR, OCR_NO_TEXT
 from agents.retrieval import ensure_indexed, retrieve
 from agents.retrieval.intent import analyse_question
 from agents.retrieval.text import tokenize
@@ -30,8 +30,9 @@ STRUCTURED_SUPPORT = 0.45
 MAX_QUOTE_CHARS = 320
 # a figure question is read from the statements of this many documents of the evidence, at most
 FIGURE_DOCUMENTS = 3
-# pages whose text could not be read, where a statement may be
-UNREADABLE_FLAGS = {NEEDS_OCR, GARBLED}
+# pages whose text could not be read, where a statement may be (a page OCR read keeps neither
+# flag; one where OCR found no print is ocr_no_text)
+UNREADABLE_FLAGS = {NEEDS_OCR, GARBLED, OCR_NO_TEXT}
 _UNITS = re.compile(r"[^\n。！？!?]+(?:[.。！？!?](?=\s|$)|[。！？])?")
 _MARKERS = re.compile(r"(?:\s*\[(\d{1,2})\])+")
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
@@ -58,7 +59,7 @@ class StatementAnswer:
     cells a change or ratio is computed from) as hits ``{document_id, filename, page, start,
     end, text, kind: "line_item", label, period}``, the first carrying the answer sentence as
     ``figure``; else the periods the statements do cover when another one was asked, and the
-    pages that could not be read (they need OCR) where the statements may be."""
+    pages that could not be read where the statements may be."""
 
     rows: list[dict[str, Any]] = field(default_factory=list)
     covered: list[str] = field(default_factory=list)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.models import Document, Job
 
@@ -78,13 +78,26 @@ class DocumentPage(BaseModel):
     offset: int
 
 
+class PageOcrOut(BaseModel):
+    confidence: float | None = Field(
+        description="mean word confidence (0-100), weighted by word length")
+    languages: str = Field(description="Tesseract's languages, e.g. tha+eng")
+    dpi: int = Field(description="the resolution the page was rendered at (0: not rendered)")
+    seconds: float
+    note: str | None = Field(description="why OCR read nothing: the page was refused or timed out")
+    words: list[list[float]] = Field(
+        description="each word as [start, end, x0, y0, x1, y1, confidence]: offsets into the "
+                    "page text, its box in points from the page's top-left corner")
+
+
 class PageOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     number: int
     text: str
     flags: list[str]
-    extractor: str
+    extractor: str = Field(description="pdfium, pypdf or ocr")
+    ocr: PageOcrOut | None = None
 
 
 class ResultOut(BaseModel):

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER = "change-me"
@@ -71,6 +71,31 @@ class LimitSettings(BaseModel):
     parse_timeout_s: float = 300.0
     chunk_chars: int = 1200
     chunk_overlap_chars: int = 200
+
+
+class OcrSettings(BaseModel):
+    # auto: OCR the pages without a usable text layer (none, or garbled) when Tesseract's eng and
+    # tha models are installed; off: never; force: every page, replacing the text layer
+    mode: Literal["auto", "off", "force"] = "auto"
+    # render resolution (docs/ingest.md has the measurements behind it)
+    dpi: int = Field(default=150, ge=100, le=600)
+    # Tesseract's languages for a document whose text pages give no hint (one without Thai is
+    # read with eng alone)
+    languages: str = "tha+eng"
+    page_timeout_s: float = Field(default=60.0, gt=0)
+    # a page is rendered smaller to stay within this many pixels, and refused below 100 DPI
+    max_page_pixels: int = Field(default=40_000_000, gt=0)
+    # a page carrying an image of more pixels than this is refused before anything is decoded
+    max_image_pixels: int = Field(default=100_000_000, gt=0)
+    # pages read with a lower mean word confidence are flagged ocr_low_confidence
+    min_confidence: float = Field(default=60.0, ge=0, le=100)
+    # where eng.traineddata and tha.traineddata are; unset looks in the usual system folders
+    tessdata_dir: Path | None = None
+
+    @field_validator("tessdata_dir", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
 
 class LLMSettings(BaseModel):
@@ -177,6 +202,7 @@ class Settings(BaseSettings):
     celery: CelerySettings = Field(default_factory=CelerySettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    ocr: OcrSettings = Field(default_factory=OcrSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     line: LineSettings = Field(default_factory=LineSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)

@@ -79,6 +79,10 @@ class Page(Base):
     text: Mapped[str] = mapped_column(Text)
     flags: Mapped[list[Any]] = mapped_column(default=list)
     extractor: Mapped[str] = mapped_column(String(16))
+    # what OCR made of the page, when it ran: mean confidence, languages, resolution, and each
+    # word as [start, end, x0, y0, x1, y1, confidence] (offsets into ``text``, points from the
+    # page's top-left corner); loaded only when asked for
+    ocr: Mapped[dict[str, Any] | None] = mapped_column(default=None, deferred=True)
 
 
 class Chunk(Base):

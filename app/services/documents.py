@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from app.core.errors import BadFilename, Conflict, InvalidInput, NotFound
 from app.core.settings import get_settings
@@ -180,8 +180,8 @@ def get_result(session: Session, caller: Caller, document_id: uuid.UUID) -> Resu
 def get_page(session: Session, caller: Caller, document_id: uuid.UUID, number: int) -> Page:
     with session.begin():
         document = get_document(session=session, caller=caller, document_id=document_id)
-        page = session.scalar(select(Page).where(Page.document_id == document.id,
-                                                 Page.number == number))
+        page = session.scalar(select(Page).options(undefer(Page.ocr)).where(
+            Page.document_id == document.id, Page.number == number))
         if page is None:
             count = document.page_count
             raise NotFound(f"page {number} not found" + (

@@ -1,7 +1,8 @@
-"""Liveness (``/healthz``), readiness (``/readyz``: database, broker, inference endpoint) and
-Prometheus metrics (``/metrics``). Readiness fails (503) when the database or the broker is
+"""Liveness (``/healthz``), readiness (``/readyz``: database, broker, inference endpoint, OCR)
+and Prometheus metrics (``/metrics``). Readiness fails (503) when the database or the broker is
 down; an unreachable model endpoint only degrades it, because the pipeline still produces its
-deterministic results without one."""
+deterministic results without one. OCR is reported, not required: without it, pages with no text
+layer are flagged ``needs_ocr`` as before."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from app.core.db import get_engine
+from app.core.ocr import availability as ocr_availability
 from app.core.settings import get_settings
 from app.worker import celery_app
 
@@ -59,10 +61,21 @@ def _check_inference() -> dict[str, Any]:
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
 
 
+def _check_ocr() -> dict[str, Any]:
+    settings = get_settings().ocr
+    if settings.mode == "off":
+        return {"ok": False, "mode": "off", "error": "turned off in settings"}
+    folder, error = ocr_availability(settings.tessdata_dir)
+    if folder is None:
+        return {"ok": False, "mode": settings.mode, "error": error}
+    return {"ok": True, "mode": settings.mode, "languages": settings.languages,
+            "dpi": settings.dpi}
+
+
 @router.get("/readyz")
 def readyz() -> JSONResponse:
     checks = {"database": _check_database(), "broker": _check_broker(),
-              "inference": _check_inference()}
+              "inference": _check_inference(), "ocr": _check_ocr()}
     ready = checks["database"]["ok"] and checks["broker"]["ok"]
     status = "ready" if ready and checks["inference"]["ok"] else (
         "degraded" if ready else "not_ready")
