@@ -408,3 +408,26 @@ def write_scanned_register(path: Path, pages: int, *, dpi: int = 150) -> Path:
         pdf.image(buffer, x=0, y=0, w=pdf.w, h=pdf.h)
     pdf.output(str(path))
     return path
+
+
+def write_unmapped_text_page(path: Path, lines: list[str]) -> Path:
+    """A page printed in plain Helvetica whose ToUnicode map sends every character to a
+    private-use code point: it reads fine on paper, and its text layer is garbage to both
+    extractors (as some PDF producers write it)."""
+    to_unicode = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap "
+                  b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def "
+                  b"/CMapName /Adobe-Identity-UCS def /CMapType 2 def "
+                  b"1 begincodespacerange <00> <FF> endcodespacerange "
+                  b"1 beginbfrange <20> <7E> <E020> endbfrange "
+                  b"endcmap CMapName currentdict /CMap defineresource pop end end")
+    path.write_bytes(serialize([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        stream(text_content(lines, font_size=12)),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding "
+        b"/ToUnicode 6 0 R >>",
+        stream(to_unicode),
+    ]))
+    return path

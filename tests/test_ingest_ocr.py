@@ -16,14 +16,17 @@ from PIL import Image
 
 from agents.ingest import (
     EXTRACTOR_OCR,
+    GARBLED,
     NEEDS_OCR,
     OCR_NO_TEXT,
     OCR_REFUSED,
     OCR_TIMED_OUT,
+    OcrReading,
     PageExtraction,
+    PageText,
     extract_pages,
 )
-from agents.ingest.ocr import OcrOptions, options_from
+from agents.ingest.ocr import OcrOptions, choose, options_from
 from app.core.settings import LimitSettings, OcrSettings
 from app.samples import generate_samples
 from tests import pdf_factory
@@ -216,3 +219,25 @@ def test_memory_stays_flat_over_a_500_page_scan(ocr, tmp_path):
         peaks.append(extraction.stats.peak_rss_bytes)
     # ten times the pages, the same child: no page's image or OCR result is kept
     assert peaks[1] - peaks[0] < 32 * 1024 * 1024
+
+
+def test_a_garbled_text_layer_is_replaced_when_ocr_reads_the_page_better(ocr, tmp_path):
+    lines = ["Schedule A. The monthly fee is USD 48,500.00 payable within thirty days.",
+             "Either party may terminate this agreement on ninety days' written notice."]
+    path = pdf_factory.write_unmapped_text_page(tmp_path / "unmapped.pdf", lines)
+    [unread] = read(path, None)
+    assert GARBLED in unread.flags and "Schedule" not in unread.text
+    [page] = read(path, ocr)
+    assert page.extractor == EXTRACTOR_OCR and page.flags == ()
+    assert page.text == "\n".join(lines)
+
+
+def test_a_garbled_page_keeps_its_text_layer_unless_ocr_reads_it_better_and_surely():
+    layer = PageText(2, "Rent " + pdf_factory.GARBLED_RUN + " 12", (GARBLED,), "pdfium")
+    unsure = OcrReading("Rent 12", 41.0, languages="eng", dpi=150)
+    assert choose(layer, unsure, min_confidence=60) is layer
+    fewer_letters = OcrReading("R", 95.0, languages="eng", dpi=150)
+    assert choose(layer, fewer_letters, min_confidence=60) is not layer  # no garbage wins
+    sure = OcrReading("Rent 12", 96.0, languages="eng", dpi=150)
+    kept = choose(layer, sure, min_confidence=60)
+    assert (kept.text, kept.flags, kept.extractor) == ("Rent 12", (), EXTRACTOR_OCR)
