@@ -8,9 +8,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from celery import Task
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import OperationalError
 
@@ -43,7 +44,29 @@ def failing_when_overdue(job_id: str) -> Iterator[None]:
             fail_unfinished(session=session, job_id=job_id, reason=reason)
 
 
-@celery_app.task(name="lexledger.ingest", bind=True, **RETRY)
+class StageTask(Task):  # type: ignore[misc]
+    """A pipeline stage's task. A failure the stage does not handle itself (an unexpected error
+    once its retries are spent, or the hard time limit, whose kill Celery reports here from the
+    worker's main process) fails the job's document with a reason, instead of leaving it
+    unfinished for ever."""
+
+    def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any,
+                   einfo: Any) -> None:
+        job_id = args[0] if args else kwargs.get("job_id")
+        if isinstance(exc, TimeLimitExceeded):
+            limit = get_settings().celery.time_limit_s
+            reason = f"processing stopped after the {limit} s hard time limit"
+        else:  # the details are in the worker's log, not in what a customer reads
+            reason = f"processing failed unexpectedly ({type(exc).__name__})"
+        log.error("job %s: %s", job_id, reason)
+        try:
+            with session_scope() as session, session.begin():
+                fail_unfinished(session=session, job_id=job_id, reason=reason)
+        except Exception:  # the database itself may be what failed; the log keeps the reason
+            log.exception("job %s: its failure could not be stored", job_id)
+
+
+@celery_app.task(name="lexledger.ingest", bind=True, base=StageTask, **RETRY)
 def ingest(self: Task, job_id: str) -> None:
     """Parse, gate, chunk and store the pages of the job's document, then queue its analysis."""
     proceed = False
@@ -53,7 +76,7 @@ def ingest(self: Task, job_id: str) -> None:
         enqueue("lexledger.analyse", job_id)
 
 
-@celery_app.task(name="lexledger.analyse", bind=True, **RETRY)
+@celery_app.task(name="lexledger.analyse", bind=True, base=StageTask, **RETRY)
 def analyse(self: Task, job_id: str) -> None:
     """Triage, analyse and verify the job's document and store its result."""
     with failing_when_overdue(job_id), session_scope() as session:
