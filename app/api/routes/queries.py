@@ -61,7 +61,10 @@ class QueryOut(BaseModel):
     finished_at: datetime | None
 
 
-@router.post("", response_model=QueryOut, responses={202: {"model": QueryOut}})
+@router.post("", response_model=QueryOut, responses={
+    200: {"content": {"text/event-stream": {}},
+          "description": "the answer; with `stream: true`, as server-sent events"},
+    202: {"model": QueryOut}})
 async def ask(body: QueryIn, session: SessionDep, caller: CallerDep,
               response: Response) -> Any:
     """Answers a question with citations. Without ``stream`` the reply waits for the answer
