@@ -54,6 +54,15 @@ def test_cid_runs_and_replacement_characters_are_garbled() -> None:
     assert GARBLED in gate(replacement, has_images=False)[1]
 
 
+def test_glyph_names_for_unmapped_glyphs_are_garbled_and_dates_are_not() -> None:
+    # pypdf writes a glyph it cannot map as its name: a page of them is no reading at all
+    names = "/0 /1/2/3/4/3/5/i255/7/7/8/9/i255\n/10 /11/12 /i255/13/14/14/0 /15 /13/16"
+    assert GARBLED in gate(names, has_images=False)[1]
+    assert measure(names, exact=True).letters == 0
+    dated = "Paid on 12/31/2022 and 1/2/2023: see note 3/4. Rent and/or fees."
+    assert gate(dated, has_images=False)[1] == ()
+
+
 def test_a_page_of_mostly_unmapped_glyphs_is_garbled_however_short() -> None:
     assert GARBLED in gate("\x01\x02 \x03", has_images=False)[1]
     assert GARBLED not in gate("Rent \x01", has_images=False)[1]

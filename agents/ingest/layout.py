@@ -31,6 +31,9 @@ _FIGURE = re.compile(r"\(?-?\d[\d,]*(?:\.\d+)?\)?")
 # "... 170,910 Cost of sales 140,089": a row's figures, then the next row's label and figures
 _LABEL_BETWEEN_FIGURES = re.compile(r"\d\)?\s+[A-Za-z][a-z]+(?:[ ,'’-]+[A-Za-z][a-z]+)+\s+"
                                     r"\$?\s?\(?\d")
+# a line of figures and nothing else: a column typeset (or OCR'd) apart from its labels
+_FIGURES_ONLY = re.compile(r"(?:\$\s?)?\(?-?\d[\d,]*(?:\.\d+)?\)?%?"
+                           r"(?:\s+(?:\$\s?)?\(?-?\d[\d,]*(?:\.\d+)?\)?%?)*")
 _ROW_OF_FIGURES = re.compile(r"[^\d\s$()—–-].*?(?:\s+\$?\s?\(?-?\d[\d,]*(?:\.\d+)?\)?|\s+[—–-])"
                              r"{2,}\s*$")
 
@@ -54,14 +57,15 @@ def figure_rows(text: str) -> int:
 def runs_rows_together(text: str) -> bool:
     """Whether the stream text looks like a table read badly: many figures, on lines that each
     hold several rows ("Net sales $ 233,715 $ 182,795 Cost of sales 140,089 ...") or on lines
-    of their own (a table typeset column by column). Prose with figures in it does neither."""
+    of figures alone (a table typeset column by column, or its columns read apart from its
+    labels). Prose with figures in it does neither."""
     lines = text.split("\n")
     counts = [len(_FIGURE.findall(line)) for line in lines]
     if sum(counts) < MIN_FIGURES:
         return False
     run_on = sum(1 for line, count in zip(lines, counts, strict=True)
                  if count >= RUN_ON_FIGURES and _LABEL_BETWEEN_FIGURES.search(line))
-    bare = sum(1 for line in lines if _FIGURE.fullmatch(line.strip().lstrip("$ ")))
+    bare = sum(1 for line in lines if _FIGURES_ONLY.fullmatch(line.strip()))
     return run_on >= RUN_ON_LINES or bare >= BARE_FIGURE_LINES
 
 

@@ -77,7 +77,8 @@ class LanguageHint:
     latin_letters: int = field(default=0)
 
     def observe(self, text: str) -> None:
-        if not self.thai_seen and quality.has_thai(text):
+        # a few Thai letters may be OCR misreading a bullet or a logo; a Thai page has hundreds
+        if not self.thai_seen and quality.has_thai(text) and thai.count_thai(text) >= 20:
             self.thai_seen = True
         elif self.latin_letters < 200:
             self.latin_letters += sum(1 for ch in text[:2000] if ch.isascii() and ch.isalpha())

@@ -1,6 +1,6 @@
 """The per-page quality gate: turns an extractor's raw page text into LexLedger's page text
 (line endings, spaces and Thai normalized, NFC) and decides the page's flags. ``needs_ocr``: no
-text layer worth the name; ``garbled``: glyph garbage such as ``(cid:NN)`` runs, U+FFFD
+text layer worth the name; ``garbled``: glyph garbage such as ``(cid:NN)`` or ``/NN`` runs, U+FFFD
 replacement characters, private-use code points or stray control characters; ``thai_mangled``:
 Thai whose marks lost their base consonant or whose SARA AM was split in two. It also scores two
 readings of the same page so the better one can be kept.
@@ -22,6 +22,9 @@ _GARBAGE_CHAR = re.compile(
 )
 # (cid:NN) is how pdfminer-style extractors write a glyph with no Unicode mapping
 _CID = re.compile(r"\(cid:\d+\)")
+# ... and "/12 /i255/13" how pypdf writes glyphs it cannot map (their names): three or more in a
+# run, so a date's "12/31/2022" is not one
+_GLYPH_NAMES = re.compile(r"(?:/i?\d+ ?){3,}")
 _THAI = re.compile("[\u0e00-\u0e7f]")
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _ODD_SPACES = re.compile("[\u00a0\u2007\u202f\u3000]")
@@ -92,9 +95,14 @@ def measure(raw: str, *, exact: bool = False) -> PageQuality:
     ``exact`` is asked for or the page holds enough garbage for the garbled ratio to matter:
     counting every letter of every page would cost a third of PDFium's own time.
     """
-    if "(cid:" not in raw and not _UNUSUAL.search(raw):
+    glyph_names = "/" in raw and _GLYPH_NAMES.search(raw) is not None
+    if "(cid:" not in raw and not glyph_names and not _UNUSUAL.search(raw):
         return PageQuality(_count_letters(raw, exact), 0, 0, 0)
     garbage = 0
+    if glyph_names:
+        runs = _GLYPH_NAMES.findall(raw)
+        garbage += sum(run.count("/") for run in runs)
+        raw = _GLYPH_NAMES.sub(" ", raw)
     if _GARBAGE_CHAR.search(raw):
         garbage += len(_GARBAGE_CHAR.findall(raw))
     if "(cid:" in raw:
