@@ -336,8 +336,7 @@ def write_scan_of(source: Path, path: Path, *, dpi: int = 200) -> Path:
                   for i in range(len(document))]
     finally:
         document.close()
-    images[0].save(path, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
-    return path
+    return write_image_pages(path, images, dpi=dpi)
 
 
 def typeset_page_image(lines: list[str], *, dpi: int = 200, size_pt: float = 12.0,
@@ -363,8 +362,7 @@ def write_typeset_scan(path: Path, pages: list[list[str]], *, dpi: int = 200,
                        size_pt: float = 12.0) -> Path:
     """An image-only PDF of ``pages`` (each a list of lines) typeset by ``typeset_page_image``."""
     images = [typeset_page_image(lines, dpi=dpi, size_pt=size_pt) for lines in pages]
-    images[0].save(path, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
-    return path
+    return write_image_pages(path, images, dpi=dpi)
 
 
 def write_image_pages(path: Path, images: list[Image.Image], *, dpi: int = 200) -> Path:
