@@ -74,7 +74,7 @@ class LanguageHint:
 
     default: str
     thai_seen: bool = False
-    latin_letters: int = field(default=0)
+    latin_letters: int = 0
 
     def observe(self, text: str) -> None:
         # a few Thai letters may be OCR misreading a bullet or a logo; a Thai page has hundreds

@@ -82,9 +82,6 @@ class ResidentChild:
                 if kind == sandbox.ITEM:
                     yield payload
                     continue
-                if kind == sandbox.ALLOW:
-                    reader.allow(payload)
-                    continue
                 finished = True
                 if kind == sandbox.ERROR:
                     class_name, message = payload

@@ -97,8 +97,6 @@ def run_isolated(
             kind, payload = frame
             if kind == ITEM:
                 yield payload
-            elif kind == ALLOW:
-                reader.allow(payload)
             elif kind == ERROR:
                 class_name, message = payload
                 raise domain_error(class_name, message)
@@ -131,22 +129,23 @@ class FrameReader:
         self.stats = stats
         self.buffer = bytearray()
 
-    def allow(self, seconds: float) -> None:
-        """Extend the time budget (the child announced a slow step, see ``Allowance``)."""
-        if self.timeout_s is not None:
-            self.timeout_s += seconds
-
     def next_frame(self) -> tuple[str, Any] | None:
-        """The next frame, or None when the other side closed the pipe."""
-        header = self._read_exactly(_HEADER.size)
-        if header is None:
-            return None
-        (length,) = _HEADER.unpack(header)
-        body = self._read_exactly(length)
-        if body is None:
-            return None
-        frame: tuple[str, Any] = pickle.loads(body)
-        return frame
+        """The next frame, or None when the other side closed the pipe. An ``ALLOW`` frame (the
+        child announced a slow step, see ``Allowance``) extends the time budget and is not
+        returned."""
+        while True:
+            header = self._read_exactly(_HEADER.size)
+            if header is None:
+                return None
+            (length,) = _HEADER.unpack(header)
+            body = self._read_exactly(length)
+            if body is None:
+                return None
+            frame: tuple[str, Any] = pickle.loads(body)
+            if frame[0] != ALLOW:
+                return frame
+            if self.timeout_s is not None:
+                self.timeout_s += frame[1]
 
     def _read_exactly(self, count: int) -> bytes | None:
         while len(self.buffer) < count:
