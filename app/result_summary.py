@@ -114,7 +114,13 @@ def _financial_rows(financial: dict[str, Any]) -> list[Row]:
         text = (f"{reconciliation['passed']} passed, {reconciliation['failed']} failed, "
                 f"{reconciliation['unchecked']} not checkable")
         if failed:
-            text += "; off: " + "; ".join(f"{c['check']} by {c['difference']:,}"
-                                          for c in failed[:3])
+            text += "; off: " + "; ".join(_failed_check(c) for c in failed[:3])
         rows.append(("Reconciliation", text))
     return rows
+
+
+def _failed_check(check: dict[str, Any]) -> str:
+    # a subtotal whose lines never add up to it has no single difference to show
+    if check.get("difference") is None:
+        return f"{check['check']} (no combination of the lines above matches)"
+    return f"{check['check']} by {check['difference']:,}"

@@ -151,3 +151,15 @@ def test_migration_creates_the_checkpoint_tables(database: str):
     tables = set(inspect(get_engine()).get_table_names())
     assert {"checkpoints", "checkpoint_blobs", "checkpoint_writes",
             "checkpoint_migrations"} <= tables
+
+
+def test_summary_names_a_subtotal_that_no_lines_add_up_to() -> None:
+    """A filing whose subtotal matches no run of the lines above it (no single difference) is
+    summarised, not a crash of `lexledger process`."""
+    check = {"check": "Total assets = sum of the lines above", "ok": False, "difference": None}
+    off = {"check": "Net income = revenue - expenses", "ok": False, "difference": 12.5}
+    result = {"financial": {"reconciliation": {"passed": 3, "failed": 2, "unchecked": 0,
+                                               "checks": [check, off]}}}
+    text = dict(summary_lines(result))["Reconciliation"]
+    assert "Total assets = sum of the lines above (no combination" in text
+    assert "Net income = revenue - expenses by 12.5" in text
